@@ -1,0 +1,78 @@
+# Copyright: (c) 2026, Task Sequence for Ansible maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # Options and behaviour every step shares.
+    DOCUMENTATION = r"""
+options:
+  continue_on_error:
+    description:
+      - ConfigMgr's C(Continue on error) step option.
+      - When the step fails, the task still succeeds (with RV(step_failed=true)) so that the
+        task sequence variables it set, including C(_SMSTSLastActionSucceeded=false), reach the
+        next step. Ansible's own C(ignore_errors) keeps going too, but Ansible drops the facts of
+        a failed task, so the next step would not see the failure.
+      - Bad options are never covered by this; they fail before anything runs.
+    type: bool
+    default: false
+notes:
+  - Task sequence variables live in the C(tsenv) fact (a dict). Names are case-insensitive
+    (the first spelling is kept), 1-256 letters, digits, C(_) or C(-); values at most 4000
+    characters. Names starting with C(_) are read-only.
+  - C(%Name%) in the step's string options is replaced by the variable's value before the step
+    runs; unknown names stay as written.
+  - Hidden variables show as C(********) in C(tsenv); their value is kept encrypted in the
+    C(tsenv_hidden) fact with a key that stays on the controller (see the collection's
+    docs/variables.md), and is scrubbed from every result.
+  - Before the step runs C(_SMSTSCurrentActionName) is the task name; after it,
+    C(_SMSTSLastActionName), C(_SMSTSLastActionSucceeded) (C(true)/C(false)) and
+    C(_SMSTSLastActionRetCode) describe it.
+attributes:
+  check_mode:
+    support: full
+    description: Reports what the step would do; nothing changes on the host. Variables the
+      step sets on the controller alone are still set, so later steps plan with them.
+  diff_mode:
+    support: none
+  platform:
+    platforms: windows
+"""
+
+    # A step that runs a process on the host.
+    PROCESS = r"""
+options:
+  start_in:
+    description:
+      - The working directory of the process (ConfigMgr's C(Start in)). It must exist.
+    type: str
+  success_codes:
+    description:
+      - Exit codes that mean success. C(3010) also sets RV(reboot_required).
+    type: list
+    elements: int
+    default: [0, 3010]
+  timeout:
+    description:
+      - Seconds the process may run (ConfigMgr's 1-999 minutes, so 1 to 59940). When it runs
+        out the process and its children are killed on the host and the step fails with
+        RV(rc=1460) and RV(timed_out=true).
+      - Unset means no limit.
+    type: int
+  output_variable:
+    description:
+      - Task sequence variable that receives the last 1000 characters of standard output.
+    type: str
+  run_as_user:
+    description:
+      - Run the process as this account (ConfigMgr's C(Run this step as the following account)),
+        through Ansible's C(runas) become method.
+    type: str
+  run_as_password:
+    description:
+      - Password of O(run_as_user). Never shown in any output.
+    type: str
+"""

@@ -1,0 +1,80 @@
+# tasksequence.windows script: run_process
+# Runs one process for a task sequence step (Run Command Line, Run PowerShell Script):
+# its environment, working directory, stdout/stderr, and a timeout that kills the whole
+# process tree. Sent by the step plugins through ansible.windows.win_powershell.
+# Not verified on Windows by this project: its tests run the simulated host, which emulates
+# this contract (tests/winsim/scripts.py).
+[CmdletBinding()]
+param (
+    [Parameter(Mandatory = $true)][string]$command_line,
+    [string]$working_directory,
+    [int]$timeout_seconds = 0,
+    [System.Collections.IDictionary]$environment = @{},
+    [string]$script_text,
+    [bool]$redirect_wow64 = $false
+)
+$ErrorActionPreference = 'Stop'
+
+$scriptPath = $null
+if ($script_text) {
+    $scriptPath = Join-Path ([IO.Path]::GetTempPath()) ('ts-{0}.ps1' -f [Guid]::NewGuid())
+    [IO.File]::WriteAllText($scriptPath, $script_text, (New-Object Text.UTF8Encoding $true))
+    $command_line = $command_line.Replace('{script}', ('"{0}"' -f $scriptPath))
+}
+
+# The first token is the program, the rest its arguments, as CreateProcess splits them.
+$cmd = $command_line.Trim()
+if ($cmd.StartsWith('"')) {
+    $end = $cmd.IndexOf('"', 1)
+    if ($end -lt 0) { $end = $cmd.Length }
+    $file = $cmd.Substring(1, $end - 1)
+    $arguments = $cmd.Substring([Math]::Min($end + 1, $cmd.Length)).TrimStart()
+}
+else {
+    $parts = $cmd -split '\s+', 2
+    $file = $parts[0]
+    $arguments = if ($parts.Count -gt 1) { $parts[1] } else { '' }
+}
+# ConfigMgr runs steps in a 32-bit process: System32 paths resolve to SysWOW64 unless
+# the step disables that redirection.
+if ($redirect_wow64 -and [Environment]::Is64BitOperatingSystem) {
+    $file = $file -replace '(?i)\\System32\\', '\SysWOW64\'
+}
+
+$result = [ordered]@{ rc = $null; stdout = ''; stderr = ''; timed_out = $false; command_found = $true }
+$psi = New-Object Diagnostics.ProcessStartInfo
+$psi.FileName = $file
+$psi.Arguments = $arguments
+$psi.UseShellExecute = $false
+$psi.RedirectStandardOutput = $true
+$psi.RedirectStandardError = $true
+$psi.CreateNoWindow = $true
+if ($working_directory) { $psi.WorkingDirectory = $working_directory }
+foreach ($name in $environment.Keys) { $psi.EnvironmentVariables[[string]$name] = [string]$environment[$name] }
+
+try {
+    $proc = [Diagnostics.Process]::Start($psi)
+}
+catch {
+    $result.command_found = $false
+    $result.stderr = $_.Exception.InnerException.Message
+    if (-not $result.stderr) { $result.stderr = $_.Exception.Message }
+    if ($scriptPath) { Remove-Item -LiteralPath $scriptPath -Force -ErrorAction SilentlyContinue }
+    return [PSCustomObject]$result
+}
+$stdout = $proc.StandardOutput.ReadToEndAsync()
+$stderr = $proc.StandardError.ReadToEndAsync()
+$waitMs = if ($timeout_seconds -gt 0) { $timeout_seconds * 1000 } else { -1 }
+if ($proc.WaitForExit($waitMs)) {
+    $proc.WaitForExit()
+    $result.rc = $proc.ExitCode
+}
+else {
+    $result.timed_out = $true
+    & taskkill.exe /T /F /PID $proc.Id | Out-Null
+    $null = $proc.WaitForExit(10000)
+}
+$result.stdout = $stdout.Result
+$result.stderr = $stderr.Result
+if ($scriptPath) { Remove-Item -LiteralPath $scriptPath -Force -ErrorAction SilentlyContinue }
+[PSCustomObject]$result
