@@ -37,33 +37,6 @@ def _at_least(key):
     return lambda hw, wanted: (hw.get(key) or 0) >= wanted
 
 
-# option -> (variable, what was found, whether it passes given the wanted value)
-CHECKS = {
-    "memory_mb": ("_TS_CRMEMORY", lambda hw: hw.get("memory_mb"), _at_least("memory_mb")),
-    "cpu_speed_mhz": ("_TS_CRSPEED", lambda hw: hw.get("cpu_mhz"), _at_least("cpu_mhz")),
-    "free_disk_mb": ("_TS_CRDISK", lambda hw: hw.get("system_drive_free_mb"), _at_least("system_drive_free_mb")),
-    "os_type": ("_TS_CROSTYPE", lambda hw: _os_type(hw), lambda hw, wanted: _os_type(hw) == wanted),
-    "architecture": ("_TS_CRARCH", lambda hw: _arch(hw), lambda hw, wanted: _arch(hw) == wanted),
-    "min_os_version": ("_TS_CRMINOSVER", lambda hw: hw["os"].get("version"),
-                       lambda hw, wanted: version(hw["os"].get("version")) >= version(wanted)),
-    "max_os_version": ("_TS_CRMAXOSVER", lambda hw: hw["os"].get("version"),
-                       lambda hw, wanted: version(hw["os"].get("version")) <= version(wanted)),
-    "min_client_version": ("_TS_CRCLIENTMINVER", lambda hw: hw.get("configmgr_client_version"),
-                           lambda hw, wanted: bool(hw.get("configmgr_client_version"))
-                           and version(hw["configmgr_client_version"]) >= version(wanted)),
-    "os_language": ("_TS_CROSLANGUAGE", lambda hw: hw["os"].get("language"),
-                    lambda hw, wanted: _language_matches(hw["os"], wanted)),
-    "ac_power": ("_TS_CRACPOWER", lambda hw: bool(hw.get("on_ac_power")), lambda hw, wanted: bool(hw.get("on_ac_power"))),
-    "network_connected": ("_TS_CRNETWORK", lambda hw: _connected(hw), lambda hw, wanted: _connected(hw)),
-    "network_wired": ("_TS_CRWIRED", lambda hw: _wired(hw), lambda hw, wanted: _wired(hw)),
-    "uefi": ("_TS_CRUEFI", lambda hw: bool(hw.get("uefi")), lambda hw, wanted: bool(hw.get("uefi"))),
-    "tpm_enabled": ("_TS_CRTPMENABLED", lambda hw: bool(_tpm2(hw).get("enabled")),
-                    lambda hw, wanted: bool(_tpm2(hw).get("enabled"))),
-    "tpm_activated": ("_TS_CRTPMACTIVATED", lambda hw: bool(_tpm2(hw).get("activated")),
-                      lambda hw, wanted: bool(_tpm2(hw).get("activated"))),
-}
-
-
 def _os_type(hw) -> str:
     return "client" if hw["os"].get("product_type") == "workstation" else "server"
 
@@ -78,6 +51,33 @@ def _connected(hw) -> bool:
 
 def _wired(hw) -> bool:
     return any(a.get("connected") and not a.get("wireless") for a in _adapters(hw))
+
+
+# option -> (variable, what was found, whether it passes given the wanted value)
+CHECKS = {
+    "memory_mb": ("_TS_CRMEMORY", lambda hw: hw.get("memory_mb"), _at_least("memory_mb")),
+    "cpu_speed_mhz": ("_TS_CRSPEED", lambda hw: hw.get("cpu_mhz"), _at_least("cpu_mhz")),
+    "free_disk_mb": ("_TS_CRDISK", lambda hw: hw.get("system_drive_free_mb"), _at_least("system_drive_free_mb")),
+    "os_type": ("_TS_CROSTYPE", _os_type, lambda hw, wanted: _os_type(hw) == wanted),
+    "architecture": ("_TS_CRARCH", _arch, lambda hw, wanted: _arch(hw) == wanted),
+    "min_os_version": ("_TS_CRMINOSVER", lambda hw: hw["os"].get("version"),
+                       lambda hw, wanted: version(hw["os"].get("version")) >= version(wanted)),
+    "max_os_version": ("_TS_CRMAXOSVER", lambda hw: hw["os"].get("version"),
+                       lambda hw, wanted: version(hw["os"].get("version")) <= version(wanted)),
+    "min_client_version": ("_TS_CRCLIENTMINVER", lambda hw: hw.get("configmgr_client_version"),
+                           lambda hw, wanted: bool(hw.get("configmgr_client_version"))
+                           and version(hw["configmgr_client_version"]) >= version(wanted)),
+    "os_language": ("_TS_CROSLANGUAGE", lambda hw: hw["os"].get("language"),
+                    lambda hw, wanted: _language_matches(hw["os"], wanted)),
+    "ac_power": ("_TS_CRACPOWER", lambda hw: bool(hw.get("on_ac_power")), lambda hw, wanted: bool(hw.get("on_ac_power"))),
+    "network_connected": ("_TS_CRNETWORK", _connected, lambda hw, wanted: _connected(hw)),
+    "network_wired": ("_TS_CRWIRED", _wired, lambda hw, wanted: _wired(hw)),
+    "uefi": ("_TS_CRUEFI", lambda hw: bool(hw.get("uefi")), lambda hw, wanted: bool(hw.get("uefi"))),
+    "tpm_enabled": ("_TS_CRTPMENABLED", lambda hw: bool(_tpm2(hw).get("enabled")),
+                    lambda hw, wanted: bool(_tpm2(hw).get("enabled"))),
+    "tpm_activated": ("_TS_CRTPMACTIVATED", lambda hw: bool(_tpm2(hw).get("activated")),
+                      lambda hw, wanted: bool(_tpm2(hw).get("activated"))),
+}
 
 
 BOOL_CHECKS = ("ac_power", "network_connected", "network_wired", "uefi", "tpm_enabled", "tpm_activated")

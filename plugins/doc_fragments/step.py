@@ -38,8 +38,11 @@ attributes:
       step sets on the controller alone are still set, so later steps plan with them.
   diff_mode:
     support: none
+    description: No diff is shown.
   platform:
+    support: full
     platforms: windows
+    description: Windows hosts reached over WinRM (or PSRP).
 """
 
     # A step that runs a process on the host.

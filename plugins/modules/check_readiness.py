@@ -79,7 +79,7 @@ extends_documentation_fragment:
 seealso:
   - module: tasksequence.windows.set_dynamic_variables
 author:
-  - Task Sequence for Ansible maintainers
+  - Task Sequence for Ansible maintainers (@tasksequence)
 """
 
 EXAMPLES = r"""

@@ -44,7 +44,7 @@ seealso:
   - module: tasksequence.windows.run_powershell_script
   - module: ansible.windows.win_command
 author:
-  - Task Sequence for Ansible maintainers
+  - Task Sequence for Ansible maintainers (@tasksequence)
 """
 
 EXAMPLES = r"""
@@ -108,12 +108,12 @@ stderr:
   returned: when the process ran
   type: str
 stdout_lines:
-  description: O(stdout) split into lines.
+  description: RV(stdout) split into lines.
   returned: when the process ran
   type: list
   elements: str
 stderr_lines:
-  description: O(stderr) split into lines.
+  description: RV(stderr) split into lines.
   returned: when the process ran
   type: list
   elements: str

@@ -121,7 +121,7 @@ seealso:
   - module: tasksequence.windows.check_readiness
   - module: tasksequence.windows.set_task_sequence_variable
 author:
-  - Task Sequence for Ansible maintainers
+  - Task Sequence for Ansible maintainers (@tasksequence)
 """
 
 EXAMPLES = r"""

@@ -35,7 +35,7 @@ extends_documentation_fragment:
 seealso:
   - module: tasksequence.windows.set_dynamic_variables
 author:
-  - Task Sequence for Ansible maintainers
+  - Task Sequence for Ansible maintainers (@tasksequence)
 """
 
 EXAMPLES = r"""

@@ -94,7 +94,7 @@ class StepAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
 
-        _, args = self.validate_argument_spec(
+        _validation, args = self.validate_argument_spec(
             argument_spec={**self.ARGUMENT_SPEC, **COMMON_SPEC},
             mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
             required_one_of=self.REQUIRED_ONE_OF,
