@@ -121,10 +121,14 @@ class ActionModule(StepAction):
             env.set(name, value, engine=True)
         variables: dict = {}
         matched: list[int] = []
+        changed = False
 
         def apply(var_list):
+            nonlocal changed
             for var in var_list:
+                before = (env.get(var["name"]), env.is_hidden(var["name"]))
                 stored = env.set(var["name"], env.expand(var["value"]), hidden=var["hidden"])
+                changed = changed or before != (env.get(var["name"]), env.is_hidden(var["name"]))
                 variables[stored or var["name"]] = MASK if var["hidden"] and stored else env.get(var["name"])
 
         # Rules in order, each seeing what the rules before it set, as ConfigMgr does.
@@ -134,7 +138,7 @@ class ActionModule(StepAction):
                 apply(rule["variables"])
         apply(args["variables"])
         return StepOutcome(
-            succeeded=True, rc=0, changed=bool(variables), variables=variables,
+            succeeded=True, rc=0, changed=changed, variables=variables,
             fields={"matched_rules": matched, "inventory_gathered": gathered},
             facts={_inventory.FACT: hw},
         )

@@ -25,10 +25,12 @@ class ActionModule(StepAction):
     def run_step(self, args, env, task_vars):
         name, value = args["name"], args["value"]
         before = env.get(name)
+        was_hidden = env.is_hidden(name)
         stored = env.set(name, value, hidden=args["hidden"])
         if stored is None:
             return StepOutcome(succeeded=True, changed=before is not None,
                                msg=f"deleted {name}" if before is not None else f"{name} was not set",
                                variables={name: None})
         shown = MASK if args["hidden"] else value
-        return StepOutcome(succeeded=True, changed=before != value, variables={stored: shown})
+        return StepOutcome(succeeded=True, changed=(before, was_hidden) != (value, args["hidden"]),
+                           variables={stored: shown})

@@ -136,6 +136,9 @@ class TaskSequenceEnvironment:
         if value == "":
             self.delete(name)
             return None
+        # A value that carries a hidden value is hidden too: otherwise scrubbing the
+        # facts would store the mask in its place.
+        hidden = hidden or any(secret in value for secret in self.secrets() if secret)
         key = self._store(name, value)
         if hidden:
             self._sealed[key] = _secrets.seal(value)

@@ -129,3 +129,11 @@ def test_readiness_check_mode_still_reads_inventory(run_step, make_inventory_hos
     host = make_inventory_host(hardware())
     res = run_step("check_readiness", {"memory_mb": 1}, host=host, check_mode=True)
     assert len(host.calls) == 1 and res["checks"]["memory_mb"]["passed"] is True
+
+
+def test_dynamic_unchanged_when_values_already_set(run_step, make_inventory_host, hardware):
+    first = rules_result(run_step, make_inventory_host(hardware()), [], variables=[{"name": "Site", "value": "LON"}])
+    assert first["changed"] is True
+    again = rules_result(run_step, make_inventory_host(hardware()), [], variables=[{"name": "Site", "value": "LON"}],
+                         task_vars=first["ansible_facts"])
+    assert again["changed"] is False

@@ -103,6 +103,7 @@ def test_hidden_values_reach_the_process_but_not_the_result(run_step, make_proce
     assert p["environment"]["Pw"] == "Hunter2!x"
     assert host.calls and "Hunter2!x" not in json.dumps(res)
     assert res["cmd"] == "tool.exe /p:********"
+    assert res["ansible_facts"]["tsenv"]["Out"] == "********" and "Out" in res["ansible_facts"]["tsenv_hidden"]
     assert run_step.action._task.no_log is False  # restored after the sensitive call
 
 

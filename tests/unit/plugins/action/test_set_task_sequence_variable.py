@@ -73,7 +73,9 @@ def test_hidden_value_never_in_result_but_usable(run_step):
     res2 = run_step("set_task_sequence_variable", {"name": "Copy", "value": "pw=%JoinPassword%"},
                     task_vars={"tsenv": res["ansible_facts"]["tsenv"], "tsenv_hidden": res["ansible_facts"]["tsenv_hidden"]})
     assert secret not in json.dumps(res2)
-    assert res2["ansible_facts"]["tsenv"]["Copy"] == "pw=********"
+    # A value built from a hidden one is hidden too, so its real value is kept (encrypted).
+    assert res2["ansible_facts"]["tsenv"]["Copy"] == "********"
+    assert "Copy" in res2["ansible_facts"]["tsenv_hidden"]
 
 
 def test_hidden_value_from_another_controller_key_is_a_clear_error(run_step, monkeypatch, tmp_path):
@@ -87,3 +89,11 @@ def test_hidden_value_from_another_controller_key_is_a_clear_error(run_step, mon
 def test_check_mode_sets_variables_on_controller(run_step):
     res = run_step("set_task_sequence_variable", {"name": "A", "value": "1"}, check_mode=True)
     assert res["ansible_facts"]["tsenv"]["A"] == "1"
+
+
+def test_unchanged_when_value_already_set(run_step):
+    res = run_step("set_task_sequence_variable", {"name": "sitecode", "value": "PS1"}, task_vars={"tsenv": {"SiteCode": "PS1"}})
+    assert res["changed"] is False
+    res = run_step("set_task_sequence_variable", {"name": "SiteCode", "value": "PS1", "hidden": True},
+                   task_vars={"tsenv": {"SiteCode": "PS1"}})
+    assert res["changed"] is True  # same value, now hidden

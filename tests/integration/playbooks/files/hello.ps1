@@ -1,0 +1,3 @@
+param([string]$Who)
+$here = Get-Location
+Write-Output "hello $Who in $here"
