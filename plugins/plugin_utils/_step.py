@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import typing as t
 
@@ -162,17 +163,16 @@ class StepAction(ActionBase):
         if self._task.check_mode:
             return StepOutcome(succeeded=True, changed=True, msg=f"check mode: would run {display_cmd}",
                                fields={"cmd": display_cmd})
+        payload = {"command_line": command_line, "environment": env.as_environment(), "script_text": script_text}
         params = {
-            "command_line": command_line,
             "working_directory": working_directory,
             "timeout_seconds": args.get("timeout") or 0,
-            "environment": env.as_environment(),
-            "script_text": script_text,
             "redirect_wow64": redirect_wow64,
         }
+        sensitive = bool(quiet or env.secrets() or args.get("run_as_password"))
         with self.run_as(args.get("run_as_user"), args.get("run_as_password")):
-            out = self.run_project_script("run_process", params, task_vars,
-                                          sensitive=bool(quiet or env.secrets() or args.get("run_as_password")))
+            out = self.run_project_script("run_process", params, task_vars, sensitive=sensitive,
+                                          payload=json.dumps(payload))
         stdout, stderr = out.get("stdout") or "", out.get("stderr") or ""
         fields = {"cmd": display_cmd, "stdout": stdout, "stderr": stderr,
                   "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines(),
@@ -207,13 +207,20 @@ class StepAction(ActionBase):
             self._connection.set_become_plugin(previous)
 
     def run_project_script(self, script_id: str, parameters: dict, task_vars: dict, *,
-                           sensitive: bool) -> dict:
+                           sensitive: bool, payload: str | None = None) -> dict:
         """One remote execution: a collection script through ansible.windows.win_powershell.
 
-        Returns the script's single output object. ``sensitive`` keeps the module's
-        invocation (which carries the parameters) out of the result and the host's logs.
+        Returns the script's single output object. ``payload`` (JSON text) reaches the
+        script as ``payload_json``, or, when ``sensitive``, as the SecureString
+        ``sensitive_payload`` through win_powershell's no_log ``sensitive_parameters``, so the
+        module's invocation never echoes it; ``sensitive`` also runs the module with no_log.
         """
-        module_args = {"script": project_script(script_id), "parameters": parameters}
+        module_args = {"script": project_script(script_id), "parameters": dict(parameters)}
+        if payload is not None:
+            if sensitive:
+                module_args["sensitive_parameters"] = [{"name": "sensitive_payload", "value": payload}]
+            else:
+                module_args["parameters"]["payload_json"] = payload
         no_log = self._task.no_log
         if sensitive:
             self._task.no_log = True

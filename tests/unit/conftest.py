@@ -28,6 +28,27 @@ class FakeHost:
         return self.handler(module_name, module_args)
 
 
+def process_params(module_args: dict) -> dict:
+    """run_process's parameters with its JSON payload (plain or sensitive) merged in."""
+    params = dict(module_args["parameters"])
+    sensitive = {p["name"]: p["value"] for p in module_args.get("sensitive_parameters") or []}
+    payload = params.pop("payload_json", None) or sensitive.get("sensitive_payload")
+    params.update(json.loads(payload))
+    params["_sensitive"] = "sensitive_payload" in sensitive
+    return params
+
+
+@pytest.fixture
+def remote_params():
+    """remote_params(host) -> the run_process parameters of the host's only call."""
+
+    def get(host):
+        assert len(host.calls) == 1, "one remote execution per step"
+        return process_params(host.calls[0]["args"])
+
+    return get
+
+
 def script_id(module_args: dict) -> str:
     first = module_args["script"].splitlines()[0]
     return first.split("script:", 1)[1].strip()

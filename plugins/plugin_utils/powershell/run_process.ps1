@@ -4,16 +4,25 @@
 # process tree. Sent by the step plugins through ansible.windows.win_powershell.
 # Not verified on Windows by this project: its tests run the simulated host, which emulates
 # this contract (tests/winsim/scripts.py).
+# command_line, environment and script_text come as one JSON payload: a plain string, or a
+# SecureString (win_powershell's sensitive_parameters) when they carry hidden values, so that
+# the module invocation never echoes them.
 [CmdletBinding()]
 param (
-    [Parameter(Mandatory = $true)][string]$command_line,
+    [string]$payload_json,
+    [System.Security.SecureString]$sensitive_payload,
     [string]$working_directory,
     [int]$timeout_seconds = 0,
-    [System.Collections.IDictionary]$environment = @{},
-    [string]$script_text,
     [bool]$redirect_wow64 = $false
 )
 $ErrorActionPreference = 'Stop'
+
+if ($sensitive_payload) {
+    $payload_json = (New-Object Net.NetworkCredential -ArgumentList '', $sensitive_payload).Password
+}
+$payload = ConvertFrom-Json -InputObject $payload_json
+$command_line = [string]$payload.command_line
+$script_text = [string]$payload.script_text
 
 $scriptPath = $null
 if ($script_text) {
@@ -50,7 +59,7 @@ $psi.RedirectStandardOutput = $true
 $psi.RedirectStandardError = $true
 $psi.CreateNoWindow = $true
 if ($working_directory) { $psi.WorkingDirectory = $working_directory }
-foreach ($name in $environment.Keys) { $psi.EnvironmentVariables[[string]$name] = [string]$environment[$name] }
+foreach ($var in $payload.environment.PSObject.Properties) { $psi.EnvironmentVariables[$var.Name] = [string]$var.Value }
 
 try {
     $proc = [Diagnostics.Process]::Start($psi)

@@ -8,21 +8,17 @@ import pytest
 from ansible.errors import AnsibleActionFail
 
 
-def params(host):
-    assert len(host.calls) == 1, "one remote execution per step"
-    return host.calls[0]["args"]["parameters"]
-
-
-def test_command_line_one_execution_with_environment(run_step, make_process_host):
+def test_command_line_one_execution_with_environment(run_step, make_process_host, remote_params):
     host = make_process_host(rc=0, stdout="hello\r\n")
     res = run_step("run_command_line", {"command_line": "cmd /c echo %Greeting%", "start_in": r"C:\Work"},
                    task_vars={"tsenv": {"Greeting": "hello"}}, host=host)
-    p = params(host)
+    p = remote_params(host)
     assert p["command_line"] == "cmd /c echo hello"
     assert p["working_directory"] == r"C:\Work"
     assert p["environment"]["Greeting"] == "hello"
     assert p["environment"]["_SMSTSCurrentActionName"] == "Step"
     assert p["redirect_wow64"] is True  # ConfigMgr default: redirection on
+    assert p["_sensitive"] is False
     assert res["rc"] == 0 and res["stdout"] == "hello\r\n" and not res.get("failed")
     assert res["reboot_required"] is False
 
@@ -46,10 +42,10 @@ def test_continue_on_error_keeps_facts_flowing(run_step, make_process_host):
     assert res["ansible_facts"]["tsenv"]["_SMSTSLastActionRetCode"] == "5"
 
 
-def test_timeout_and_not_found(run_step, make_process_host):
+def test_timeout_and_not_found(run_step, make_process_host, remote_params):
     res = run_step("run_command_line", {"command_line": "slow.exe", "timeout": 60}, host=make_process_host(timed_out=True))
     assert res["failed"] and res["rc"] == 1460 and res["timed_out"] is True
-    assert params(run_step.host)["timeout_seconds"] == 60
+    assert remote_params(run_step.host)["timeout_seconds"] == 60
     res = run_step("run_command_line", {"command_line": "nope.exe"},
                    host=make_process_host(command_found=False, stderr="The system cannot find the file specified"))
     assert res["failed"] and res["rc"] == 2 and "cannot find" in res["msg"]
@@ -83,24 +79,25 @@ def test_check_mode_runs_nothing(run_step, make_process_host):
     assert host.calls == [] and res["changed"] is True and "would run format.exe D:" in res["msg"]
 
 
-def test_package_id_uses_recorded_location(run_step, make_process_host):
+def test_package_id_uses_recorded_location(run_step, make_process_host, remote_params):
     host = make_process_host()
     run_step("run_command_line", {"command_line": "setup.exe", "package_id": "ps100001"},
              task_vars={"tsenv_packages": {"PS100001": r"C:\_SMSTaskSequence\Packages\PS100001"}}, host=host)
-    assert params(host)["working_directory"] == r"C:\_SMSTaskSequence\Packages\PS100001"
+    assert remote_params(host)["working_directory"] == r"C:\_SMSTaskSequence\Packages\PS100001"
     res = run_step("run_command_line", {"command_line": "setup.exe", "package_id": "PS199999"}, host=make_process_host())
     assert res["failed"] and "package_id: no content location is known" in res["msg"]
 
 
-def test_hidden_values_reach_the_process_but_not_the_result(run_step, make_process_host):
+def test_hidden_values_reach_the_process_but_not_the_result(run_step, make_process_host, remote_params):
     first = run_step("set_task_sequence_variable", {"name": "Pw", "value": "Hunter2!x", "hidden": True})
     facts = first["ansible_facts"]
     host = make_process_host(stdout="password is Hunter2!x\n")
     res = run_step("run_command_line", {"command_line": "tool.exe /p:%Pw%", "output_variable": "Out"},
                    task_vars=facts, host=host)
-    p = params(host)
+    p = remote_params(host)
     assert p["command_line"] == "tool.exe /p:Hunter2!x"
     assert p["environment"]["Pw"] == "Hunter2!x"
+    assert p["_sensitive"] is True and "Hunter2!x" not in json.dumps(host.calls[0]["args"]["parameters"])
     assert host.calls and "Hunter2!x" not in json.dumps(res)
     assert res["cmd"] == "tool.exe /p:********"
     assert res["ansible_facts"]["tsenv"]["Out"] == "********" and "Out" in res["ansible_facts"]["tsenv_hidden"]
@@ -115,13 +112,13 @@ def test_run_as_password_scrubbed_and_become_restored(run_step, make_process_hos
     assert run_step.action._connection.become is None
 
 
-def test_powershell_inline_with_dict_parameters(run_step, make_process_host):
+def test_powershell_inline_with_dict_parameters(run_step, make_process_host, remote_params):
     host = make_process_host(stdout="ok\n")
     res = run_step("run_powershell_script", {"script": "param($Site, [switch]$Force)\nWrite-Output ok",
                                              "parameters": {"Site": "%Site%", "Force": True, "Name": "O'Neil"},
                                              "execution_policy": "AllSigned"},
                    task_vars={"tsenv": {"Site": "LON"}}, host=host)
-    p = params(host)
+    p = remote_params(host)
     assert p["script_text"].startswith("param($Site")
     assert p["command_line"] == ("powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy AllSigned "
                                  "-File {script} -Site 'LON' -Force -Name 'O''Neil'")
@@ -129,20 +126,20 @@ def test_powershell_inline_with_dict_parameters(run_step, make_process_host):
     assert host.calls and res["rc"] == 0
 
 
-def test_powershell_string_parameters_logged_when_asked(run_step, make_process_host):
+def test_powershell_string_parameters_logged_when_asked(run_step, make_process_host, remote_params):
     host = make_process_host()
     res = run_step("run_powershell_script", {"script": "Write-Output 1", "parameters": "-Name '%Who%'",
                                              "execution_policy": "Undefined", "log_parameters": True},
                    task_vars={"tsenv": {"Who": "Ann"}}, host=host)
-    assert "-ExecutionPolicy" not in params(host)["command_line"]
+    assert "-ExecutionPolicy" not in remote_params(host)["command_line"]
     assert res["cmd"].endswith("-File <inline script> -Name 'Ann'")
 
 
-def test_powershell_script_from_package(run_step, make_process_host):
+def test_powershell_script_from_package(run_step, make_process_host, remote_params):
     host = make_process_host()
     run_step("run_powershell_script", {"script_name": "Fix.ps1", "package_id": "P0100001"},
              task_vars={"tsenv_packages": {"P0100001": r"D:\Content\P0100001"}}, host=host)
-    p = params(host)
+    p = remote_params(host)
     assert p["script_text"] is None
     assert p["command_line"].endswith(r'-File "D:\Content\P0100001\Fix.ps1"')
 
