@@ -122,23 +122,23 @@ class StepAction(ActionBase):
             # (Bad options were refused above; a lost connection still raises.)
             outcome = StepOutcome(succeeded=False, msg=e.message)
 
-        env.end_step(step_name, outcome.succeeded, outcome.rc)
+        rc = outcome.rc if outcome.rc is not None else (0 if outcome.succeeded else 1)
+        env.end_step(step_name, outcome.succeeded, rc)
         result.update(outcome.fields)
         result.update(
             changed=outcome.changed,
-            rc=outcome.rc,
+            rc=rc,
+            # Always explicit: Ansible would otherwise call any non-zero rc a failure.
+            failed=not outcome.succeeded and not args["continue_on_error"],
             reboot_required=outcome.reboot_required,
             variables=outcome.variables,
             ansible_facts={**outcome.facts, **env.facts()},
         )
         if outcome.msg:
             result["msg"] = outcome.msg
-        if not outcome.succeeded:
-            if args["continue_on_error"]:
-                result["step_failed"] = True
-                result["msg"] = f"{outcome.msg} (continue_on_error: the sequence goes on)".lstrip()
-            else:
-                result["failed"] = True
+        if not outcome.succeeded and args["continue_on_error"]:
+            result["step_failed"] = True
+            result["msg"] = f"{outcome.msg} (continue_on_error: the sequence goes on)".lstrip()
         return _secrets.scrub(result, env.secrets() + secrets)
 
     def check_args(self, args: dict, env: TaskSequenceEnvironment) -> None:

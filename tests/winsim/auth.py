@@ -37,9 +37,10 @@ def write_user_file(path: str, accounts: dict[str, str], computer_names: list[st
 class AuthError(Exception):
     """The client did not authenticate: answer 401 (with ``challenge`` when there is one)."""
 
-    def __init__(self, challenge: str | None = None, reason: str = ""):
+    def __init__(self, challenge: str | None = None, reason: str = "", rejected: bool = True):
         super().__init__(reason)
         self.challenge = challenge
+        self.rejected = rejected   # False for the first, credential-less request of a handshake
 
 
 class ConnectionAuth:
@@ -62,7 +63,7 @@ class ConnectionAuth:
         if not header:
             if self.complete:
                 return   # NTLM: later requests on the connection carry no header
-            raise AuthError(None, "no credentials")
+            raise AuthError(None, "no credentials", rejected=False)
         scheme, _, token = header.partition(" ")
         scheme = scheme.strip()
         if scheme.lower() == "basic":

@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
-import socket
 import ssl
 import threading
 import time
@@ -261,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             super().handle_one_request()
-        except (ConnectionError, ssl.SSLError, socket.timeout):
+        except (TimeoutError, ConnectionError, ssl.SSLError):
             self.close_connection = True
 
     def _send(self, status: int, body: bytes = b"", content_type: str = "application/soap+xml;charset=UTF-8",
@@ -307,8 +306,9 @@ class Handler(BaseHTTPRequestHandler):
             self.auth.authenticate(self.headers.get("Authorization"))
         except AuthError as e:
             if e.challenge is None:
-                with srv.lock:
-                    srv.http["auth_failures"] += 1
+                if e.rejected:
+                    with srv.lock:
+                        srv.http["auth_failures"] += 1
                 # What Windows offers: Negotiate, and Basic where it may be used.
                 headers = [("WWW-Authenticate", "Negotiate")]
                 if srv.ssl_context or srv.allow_unencrypted:

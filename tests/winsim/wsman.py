@@ -124,7 +124,7 @@ def _envelope(action_uri: str, relates_to: str, body_xml: str, extra_header: str
         f"<a:Action>{action_uri}</a:Action><a:MessageID>uuid:{str(uuid.uuid4()).upper()}</a:MessageID>"
         f"<a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>"
         f"<a:RelatesTo>{relates_to}</a:RelatesTo>{extra_header}</s:Header><s:Body>{body_xml}</s:Body></s:Envelope>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _esc(text: str) -> str:
