@@ -70,7 +70,6 @@ class ActionModule(StepAction):
     REQUIRED_ONE_OF = [("script", "script_name")]
     REQUIRED_TOGETHER = [("run_as_user", "run_as_password")]
     EXPAND = ("script_name", "start_in", "output_variable", "run_as_user")
-    TRANSFERS_FILES = True
 
     def check_args(self, args, env):
         check_timeout(args["timeout"])
@@ -82,12 +81,10 @@ class ActionModule(StepAction):
         args["parameters"] = env.expand(params)
 
     def run_step(self, args, env, task_vars):
-        script_text = args["script"]
-        script_ref = "{script}"
+        script_text, script_path = args["script"], None
         if args["script_name"] and args["package_id"]:
             # The script is in the package content already on the host.
-            folder = package_location(task_vars, args["package_id"])
-            script_ref = '"' + ntpath.join(folder, args["script_name"]) + '"'
+            script_path = ntpath.join(package_location(task_vars, args["package_id"]), args["script_name"])
         elif args["script_name"]:
             try:
                 path = self._find_needle("files", args["script_name"])
@@ -97,16 +94,16 @@ class ActionModule(StepAction):
                     "role/playbook 'files' folders); give package_id to run it from package content instead."
                 ) from None
             script_text = self._loader.get_text_file_contents(path)
-        policy = "" if args["execution_policy"] == "Undefined" else f" -ExecutionPolicy {args['execution_policy']}"
-        base = f"powershell.exe -NoLogo -NoProfile -NonInteractive{policy} -File "
+        policy = None if args["execution_policy"] == "Undefined" else args["execution_policy"]
         params = args["parameters"]
         shown_params = params if args["log_parameters"] or not params else HIDDEN_PARAMETERS
-        script_shown = args["script_name"] or "<inline script>"
+        shown_policy = f" -ExecutionPolicy {policy}" if policy else ""
         return self.run_process(
             args, env, task_vars,
-            command_line=f"{base}{script_ref} {params}".rstrip(),
-            display_cmd=f"{base}{script_shown} {shown_params}".rstrip(),
-            script_text=script_text,
+            command_line=None,
+            display_cmd=f"powershell.exe{shown_policy} & '{args['script_name'] or '<inline script>'}' {shown_params}".rstrip(),
+            powershell={"script_text": script_text, "script_path": script_path, "arguments": params,
+                        "execution_policy": policy},
             working_directory=args["start_in"],
             quiet=bool(params) and not args["log_parameters"],
         )

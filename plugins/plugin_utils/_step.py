@@ -156,14 +156,14 @@ class StepAction(ActionBase):
             variables[stored or name] = env.get(name, "")
 
     def run_process(self, args: dict, env: TaskSequenceEnvironment, task_vars: dict, *,
-                    command_line: str, display_cmd: str, script_text: str | None = None,
+                    command_line: str | None, display_cmd: str, powershell: dict | None = None,
                     working_directory: str | None = None, redirect_wow64: bool = False,
                     quiet: bool = False) -> StepOutcome:
         """Run one process on the host (one remote execution) under ConfigMgr's rules."""
         if self._task.check_mode:
             return StepOutcome(succeeded=True, changed=True, msg=f"check mode: would run {display_cmd}",
                                fields={"cmd": display_cmd})
-        payload = {"command_line": command_line, "environment": env.as_environment(), "script_text": script_text}
+        payload = {"command_line": command_line, "environment": env.as_environment(), "powershell": powershell}
         params = {
             "working_directory": working_directory,
             "timeout_seconds": args.get("timeout") or 0,

@@ -115,7 +115,10 @@ class ConnectionAuth:
             payload = payload.replace(b"\tContent-Type: application/octet-stream\r\n", b"", 1)
             sig_len = struct.unpack("<i", payload[:4])[0]
             signature, sealed = payload[4:4 + sig_len], payload[4 + sig_len:]
-            plain = self.context.unwrap_winrm(signature, sealed)
+            try:
+                plain = self.context.unwrap_winrm(signature, sealed)
+            except spnego.exceptions.SpnegoError:
+                raise AuthError(None, "message does not decrypt with this connection's context") from None
             if len(plain) != length:
                 raise AuthError(None, "encrypted length mismatch")
             message += plain

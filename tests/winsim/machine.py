@@ -18,6 +18,7 @@ import time
 
 # A test credential of the simulated hosts, not a secret: every simulated host accepts it.
 TEST_PASSWORD = os.environ.get("WINSIM_PASSWORD", "Winsim-Test-Passw0rd!")
+LOGON_UI_KEY = "hklm\\software\\microsoft\\windows nt\\currentversion\\winlogon\\autologonchecked"
 DEPLOY_PASSWORD = os.environ.get("WINSIM_DEPLOY_PASSWORD", "Deploy-Test-Passw0rd!")
 
 
@@ -111,6 +112,8 @@ def default_state(name: str, index: int) -> dict:
                 "path": "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion",
                 "values": {"ProductName": {"type": "REG_SZ", "data": "Windows 10 Enterprise"},
                            "CurrentBuild": {"type": "REG_SZ", "data": "22631"}}},
+            LOGON_UI_KEY: {"path": "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon\\AutoLogonChecked",
+                           "values": {}},
             "hklm\\system\\currentcontrolset\\control": {
                 "path": "HKLM:\\SYSTEM\\CurrentControlSet\\Control",
                 "values": {"PEFirmwareType": {"type": "REG_DWORD", "data": 2 if index % 4 != 2 else 1}}},
@@ -211,6 +214,9 @@ class Machine:
             boot["shutdown_message"] = None
             # Drives mapped in a logon session do not survive a restart.
             self.state["mapped_drives"] = {}
+            # LogonUI recreates this volatile key when the logon screen is ready (win_reboot waits for it).
+            self.state["registry"][LOGON_UI_KEY] = {"path": "HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon"
+                                                            "\\AutoLogonChecked", "values": {}}
             self._counters["boots"] += 1
             self.save()
 

@@ -278,6 +278,8 @@ def win_file(machine, args, inv, cancel):
 def win_copy(machine, args, inv, cancel):
     # What ansible.windows' win_copy action plugin sends after put_file: _copy_mode single.
     mode = args.get("_copy_mode")
+    if mode == "query":
+        return _copy_query(machine, args)
     if mode not in ("single", None):
         raise ModuleFail(f"simulated host: win_copy _copy_mode '{mode}' is not emulated")
     src, dest = args.get("src"), args.get("dest")
@@ -302,6 +304,28 @@ def win_copy(machine, args, inv, cancel):
             machine.save()
     return {"changed": changed, "dest": target, "checksum": checksum, "size": len(data), "operation": "file_copy",
             "original_basename": args.get("_original_basename")}
+
+
+def _copy_query(machine, args):
+    """Which of the controller's files differ from the host's (win_copy's first call)."""
+    files, dest = machine.state["files"], args["dest"]
+    changed = []
+    for f in args.get("files") or []:
+        path = dest if not f.get("dest") else dest.rstrip("\\") + "\\" + f["dest"]
+        rec = files.get(norm(path))
+        if rec and rec["type"] == "directory":
+            path = path.rstrip("\\") + "\\" + f["src"].replace("/", "\\").rsplit("\\", 1)[-1]
+            rec = files.get(norm(path))
+        if rec is None:
+            changed.append(f)
+        elif rec["type"] == "directory":
+            raise ModuleFail(f"cannot copy file to dest '{path}': object at path is already a directory")
+        elif args.get("force", True):
+            if hashlib.sha1(base64.b64decode(rec.get("content_b64", ""))).hexdigest() != f.get("checksum"):
+                changed.append(f)
+    directories = [d for d in args.get("directories") or []
+                   if norm(dest.rstrip("\\") + "\\" + d["dest"]) not in files]
+    return {"changed": False, "files": changed, "directories": directories, "symlinks": []}
 
 
 def slurp(machine, args, inv, cancel):

@@ -19,14 +19,13 @@ import json
 import re
 import shlex
 
-from tests.winsim.machine import ExecResult, norm
+from tests.winsim.machine import LOGON_UI_KEY, ExecResult, norm
 
 SEPARATOR = b"\n\0\0\0\0\n"
 _ENCODED = re.compile(r"^\s*powershell(?:\.exe)?\s.*-EncodedCommand\s+([A-Za-z0-9+/=]+)\s*$", re.IGNORECASE | re.DOTALL)
 _MODULE_SCRIPT = re.compile(r"^ansible_collections\.([a-z0-9_]+)\.([a-z0-9_]+)\.plugins\.modules\.([a-z0-9_]+)\.ps1$")
 _LEGACY_SCRIPT = re.compile(r"^ansible\.(?:legacy|builtin)\.([a-z0-9_]+)\.ps1$|^([a-z0-9_]+)\.ps1$")
 _FILETIME_EPOCH = datetime.datetime(1601, 1, 1, tzinfo=datetime.UTC)
-LOGON_UI_KEY = "hklm\\software\\microsoft\\windows nt\\currentversion\\winlogon\\autologonchecked"
 
 
 class Invocation:
@@ -191,6 +190,16 @@ def raw_script(machine, script: str, cancel) -> ExecResult:
         if key not in machine.state["registry"]:
             return ExecResult(b"", f"Cannot find path '{m.group(1)}' because it does not exist.".encode(), 1)
         return ExecResult(f"\r\n    Hive: HKEY_LOCAL_MACHINE\\...\r\n\r\n{m.group(2)}\r\n".encode(), b"", 0)
+    m = re.match(r"^(?:Set-StrictMode -Version Latest\s+)?Remove-Item '([^']+?)(?:\\\.)?' -Force(?: -Recurse)?"
+                 r"(?: -ErrorAction SilentlyContinue)?;?$", text)
+    if m:
+        # ansible-core removing its remote temporary directory.
+        target = norm(m.group(1))
+        with machine.lock:
+            for key in [k for k in machine.state["files"] if k == target or k.startswith(target + "\\")]:
+                machine.state["files"].pop(key)
+            machine.save()
+        return ExecResult(b"", b"", 0)
     # A plain command line in PowerShell (e.g. "C:\Windows\System32\shutdown.exe /a").
     try:
         first = shlex.split(text, posix=False)[0] if text else ""

@@ -31,6 +31,48 @@ class Exit(Exception):
         self.code = code
 
 
+def run_script_file(ctx, file_path: str, arguments: str, policy: str | None) -> ExecResult:
+    """``& 'file' arguments`` under an execution policy, as run_process's encoded command does."""
+    return _run_file(ctx, file_path, _ps_tokens(arguments), policy)
+
+
+def _ps_tokens(text: str) -> list[str]:
+    """Split arguments as PowerShell's parser does for a command: '..' with '' escapes, ".." with `" escapes."""
+    tokens, buf, i, have = [], "", 0, False
+    while i < len(text):
+        c = text[i]
+        if c.isspace():
+            if have:
+                tokens.append(buf)
+                buf, have = "", False
+            i += 1
+            continue
+        have = True
+        if c == "'":
+            i += 1
+            while i < len(text):
+                if text[i] == "'" and text[i + 1:i + 2] == "'":
+                    buf, i = buf + "'", i + 2
+                elif text[i] == "'":
+                    break
+                else:
+                    buf, i = buf + text[i], i + 1
+            i += 1
+        elif c == '"':
+            i += 1
+            while i < len(text) and text[i] != '"':
+                if text[i] == "`" and i + 1 < len(text):
+                    buf, i = buf + text[i + 1], i + 2
+                else:
+                    buf, i = buf + text[i], i + 1
+            i += 1
+        else:
+            buf, i = buf + c, i + 1
+    if have:
+        tokens.append(buf)
+    return tokens
+
+
 def run_powershell_exe(ctx, args: str) -> ExecResult:
     words = _split_args(args)
     policy, file_path, rest = None, None, []
@@ -49,6 +91,10 @@ def run_powershell_exe(ctx, args: str) -> ExecResult:
             return ExecResult(b"", f"simulated powershell.exe: only -File is emulated (got {w!r})\r\n".encode(), 1)
     if not file_path:
         return ExecResult(b"", b"simulated powershell.exe: only -File is emulated\r\n", 1)
+    return _run_file(ctx, file_path, rest, policy)
+
+
+def _run_file(ctx, file_path: str, rest: list[str], policy: str | None) -> ExecResult:
     path = ctx.abspath(file_path)
     rec = ctx.machine.state["files"].get(norm(path))
     if not rec or rec.get("type") != "file":

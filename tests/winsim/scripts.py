@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
 
-from tests.winsim import programs
+from tests.winsim import programs, pwsh
 from tests.winsim.machine import ExecResult, norm
 
 MARKER = "# tasksequence.windows script: "
@@ -71,28 +72,36 @@ def run_process(machine, params, inv, cancel):
     cwd = params.get("working_directory") or "C:\\Windows\\System32"
     if norm(cwd) not in machine.state["files"] or machine.state["files"][norm(cwd)]["type"] != "directory":
         return [], [{"message": f"The directory name is invalid: '{cwd}'"}]
-    command = data["command_line"]
-    script_path = None
-    if data.get("script_text") is not None:
-        script_path = f"C:\\Windows\\Temp\\ts-{uuid.uuid4()}.ps1"
-        body = data["script_text"].encode("utf-8")
-        with machine.lock:
-            machine.state["files"][norm(script_path)] = {"path": script_path, "type": "file", "size": len(body),
-                                                        "content_b64": base64.b64encode(body).decode()}
-        command = command.replace("{script}", f'"{script_path}"')
     ctx = programs.Context(machine, env, cwd, inv.become_user or inv.user or "Administrator", cancel,
                            wow64=bool(params.get("redirect_wow64")))
     timeout = int(params.get("timeout_seconds") or 0)
     result = {"rc": None, "stdout": "", "stderr": "", "timed_out": False, "command_found": True}
+    ps = data.get("powershell")
+    temp = None
+    if ps:
+        # What the real script does: the script in a temp file, called from an encoded command.
+        target = ps.get("script_path")
+        if ps.get("script_text") is not None:
+            temp = target = f"C:\\Windows\\Temp\\ts-{uuid.uuid4()}.ps1"
+            body = ps["script_text"].encode("utf-8")
+            with machine.lock:
+                machine.state["files"][norm(temp)] = {"path": temp, "type": "file", "size": len(body),
+                                                     "content_b64": base64.b64encode(body).decode()}
+
+        def job():
+            return pwsh.run_script_file(ctx, target, ps.get("arguments") or "", ps.get("execution_policy"))
+    else:
+        def job():
+            return programs.start(ctx, data["command_line"])
     try:
-        res = _with_timeout(machine, ctx, command, timeout)
+        res = _with_timeout(ctx, job, timeout)
     except programs.ProgramNotFound as e:
         result.update(command_found=False, stderr=str(e))
         res = None
     finally:
-        if script_path:
+        if temp:
             with machine.lock:
-                machine.state["files"].pop(norm(script_path), None)
+                machine.state["files"].pop(norm(temp), None)
                 machine.save()
     if res == "timeout":
         result["timed_out"] = True
@@ -101,20 +110,17 @@ def run_process(machine, params, inv, cancel):
     return [result], []
 
 
-def _with_timeout(machine, ctx, command, timeout):
-    """Run the program; with a timeout, kill it (its simulated sleep ends) when time runs out."""
+def _with_timeout(ctx, job, timeout):
+    """Run the job; with a timeout, kill it (its simulated sleep ends) when time runs out."""
     if not timeout:
-        return programs.start(ctx, command)
-    import threading
-
-    own_cancel = threading.Event()
-    outer = ctx.cancel
+        return job()
+    outer, own_cancel = ctx.cancel, threading.Event()
     ctx.cancel = own_cancel
     box: dict = {}
 
     def target():
         try:
-            box["res"] = programs.start(ctx, command)
+            box["res"] = job()
         except programs.ProgramNotFound as e:
             box["nf"] = e
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import os
 import ssl
 import threading
 import time
@@ -129,6 +130,13 @@ class HostServer(ThreadingHTTPServer):
             # The handshake happens in the handler thread (see Handler.setup).
             sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, addr
+
+    def handle_error(self, request, client_address) -> None:
+        # Count instead of printing: clients dropping connections mid-request is normal in restarts.
+        with self.lock:
+            self.http["handler_errors"] = self.http.get("handler_errors", 0) + 1
+        if os.environ.get("WINSIM_DEBUG"):
+            super().handle_error(request, client_address)
 
     def verify_request(self, request, client_address) -> bool:
         # guess: while Windows restarts its network stack is down; a refused/reset connection

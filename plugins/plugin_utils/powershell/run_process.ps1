@@ -4,9 +4,10 @@
 # process tree. Sent by the step plugins through ansible.windows.win_powershell.
 # Not verified on Windows by this project: its tests run the simulated host, which emulates
 # this contract (tests/winsim/scripts.py).
-# command_line, environment and script_text come as one JSON payload: a plain string, or a
-# SecureString (win_powershell's sensitive_parameters) when they carry hidden values, so that
-# the module invocation never echoes them.
+# The payload (JSON) holds command_line, environment and, for Run PowerShell Script,
+# powershell = {script_text | script_path, arguments, execution_policy}. It comes as a plain
+# string, or as a SecureString (win_powershell's sensitive_parameters) when it carries hidden
+# values, so that the module invocation never echoes it.
 [CmdletBinding()]
 param (
     [string]$payload_json,
@@ -22,13 +23,24 @@ if ($sensitive_payload) {
 }
 $payload = ConvertFrom-Json -InputObject $payload_json
 $command_line = [string]$payload.command_line
-$script_text = [string]$payload.script_text
 
 $scriptPath = $null
-if ($script_text) {
-    $scriptPath = Join-Path ([IO.Path]::GetTempPath()) ('ts-{0}.ps1' -f [Guid]::NewGuid())
-    [IO.File]::WriteAllText($scriptPath, $script_text, (New-Object Text.UTF8Encoding $true))
-    $command_line = $command_line.Replace('{script}', ('"{0}"' -f $scriptPath))
+if ($payload.powershell) {
+    # powershell.exe parses the arguments as PowerShell does (quotes, '' escapes) because the
+    # call goes in an encoded command; exit codes of the script pass through.
+    $ps = $payload.powershell
+    $target = [string]$ps.script_path
+    if ($ps.script_text) {
+        $scriptPath = Join-Path ([IO.Path]::GetTempPath()) ('ts-{0}.ps1' -f [Guid]::NewGuid())
+        [IO.File]::WriteAllText($scriptPath, [string]$ps.script_text, (New-Object Text.UTF8Encoding $true))
+        $target = $scriptPath
+    }
+    $invoke = "try { & '{0}' {1}; exit [int]`$LASTEXITCODE } catch { [Console]::Error.WriteLine(`$_); exit 1 }" -f @(
+        $target.Replace("'", "''"), [string]$ps.arguments)
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($invoke))
+    $policy = ''
+    if ($ps.execution_policy) { $policy = '-ExecutionPolicy {0} ' -f $ps.execution_policy }
+    $command_line = 'powershell.exe -NoLogo -NoProfile -NonInteractive {0}-EncodedCommand {1}' -f $policy, $encoded
 }
 
 # The first token is the program, the rest its arguments, as CreateProcess splits them.

@@ -119,9 +119,11 @@ def test_powershell_inline_with_dict_parameters(run_step, make_process_host, rem
                                              "execution_policy": "AllSigned"},
                    task_vars={"tsenv": {"Site": "LON"}}, host=host)
     p = remote_params(host)
-    assert p["script_text"].startswith("param($Site")
-    assert p["command_line"] == ("powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy AllSigned "
-                                 "-File {script} -Site 'LON' -Force -Name 'O''Neil'")
+    assert p["command_line"] is None
+    assert p["powershell"]["script_text"].startswith("param($Site")
+    assert p["powershell"]["arguments"] == "-Site 'LON' -Force -Name 'O''Neil'"
+    assert p["powershell"]["execution_policy"] == "AllSigned"
+    assert p["_sensitive"] is True   # parameters are not logged unless asked
     assert "LON" not in res["cmd"] and "parameters not logged" in res["cmd"]
     assert host.calls and res["rc"] == 0
 
@@ -131,8 +133,8 @@ def test_powershell_string_parameters_logged_when_asked(run_step, make_process_h
     res = run_step("run_powershell_script", {"script": "Write-Output 1", "parameters": "-Name '%Who%'",
                                              "execution_policy": "Undefined", "log_parameters": True},
                    task_vars={"tsenv": {"Who": "Ann"}}, host=host)
-    assert "-ExecutionPolicy" not in remote_params(host)["command_line"]
-    assert res["cmd"].endswith("-File <inline script> -Name 'Ann'")
+    assert remote_params(host)["powershell"]["execution_policy"] is None
+    assert res["cmd"] == "powershell.exe & '<inline script>' -Name 'Ann'"
 
 
 def test_powershell_script_from_package(run_step, make_process_host, remote_params):
@@ -140,8 +142,8 @@ def test_powershell_script_from_package(run_step, make_process_host, remote_para
     run_step("run_powershell_script", {"script_name": "Fix.ps1", "package_id": "P0100001"},
              task_vars={"tsenv_packages": {"P0100001": r"D:\Content\P0100001"}}, host=host)
     p = remote_params(host)
-    assert p["script_text"] is None
-    assert p["command_line"].endswith(r'-File "D:\Content\P0100001\Fix.ps1"')
+    assert p["powershell"]["script_text"] is None
+    assert p["powershell"]["script_path"] == r"D:\Content\P0100001\Fix.ps1"
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -1,0 +1,87 @@
+"""The five steps, run by ansible-playbook against simulated hosts (NTLM-encrypted HTTP and HTTPS)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOKS = ["tests_sequence.yml", "tests_run_command_line.yml", "tests_run_powershell_script.yml",
+             "tests_dynamic_and_readiness.yml"]
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS)
+def test_playbook_assertions_pass(ansible, playbook):
+    proc = ansible.playbook(playbook)
+    assert "failed=0" in proc.stdout and "unreachable=0" in proc.stdout
+
+
+def _one_task_playbook(tmp_path, task: dict, gather: bool = False) -> str:
+    import yaml
+
+    path = tmp_path / "one.yml"
+    path.write_text(yaml.safe_dump([{"name": "One step", "hosts": "win01", "gather_facts": gather, "tasks": [task]}]))
+    return str(path)
+
+
+@pytest.mark.parametrize("task,modules,scripts", [
+    ({"name": "Echo", "tasksequence.windows.run_command_line": {"command_line": "cmd.exe /c echo hi"}},
+     {"ansible.windows.win_powershell": 1}, {"run_process": 1}),
+    ({"name": "Script", "tasksequence.windows.run_powershell_script": {"script": "Write-Output 'hi'"}},
+     {"ansible.windows.win_powershell": 1}, {"run_process": 1}),
+    ({"name": "Var", "tasksequence.windows.set_task_sequence_variable": {"name": "A", "value": "1"}}, {}, {}),
+])
+def test_remote_executions_per_step(ansible, fleet, tmp_path, task, modules, scripts):
+    fleet.reset_counters("win01")
+    ansible.playbook(_one_task_playbook(tmp_path, task))
+    counters = fleet.counters("win01")
+    assert counters["host_side"]["modules"] == modules
+    assert counters["host_side"]["scripts"] == scripts
+    assert counters["host_side"]["executions"] == sum(modules.values())
+    if not modules:
+        assert counters["http"]["requests"] == 0   # not even a connection
+
+
+def test_inventory_once_per_boot(ansible, fleet, tmp_path):
+    fleet.reset_counters("win01")
+    ansible.playbook("tests_dynamic_and_readiness.yml", limit="win01")
+    # Four steps use the inventory; the host is asked once.
+    assert fleet.counters("win01")["host_side"]["scripts"] == {"hardware_inventory": 1}
+
+
+def test_check_mode_changes_nothing_on_the_host(ansible, fleet, tmp_path):
+    fleet.reset_counters("win01")
+    before = fleet.machine("win01").state_snapshot()
+    task = {"name": "Would write", "tasksequence.windows.run_command_line":
+            {"command_line": "cmd.exe /c echo x > C:\\Temp\\check.txt"}, "register": "r"}
+    ansible.playbook(_one_task_playbook(tmp_path, task), "--check")
+    after = fleet.machine("win01").state_snapshot()
+    assert "c:\\temp\\check.txt" not in after["files"]
+    assert before["files"] == after["files"]
+    assert fleet.counters("win01")["host_side"]["executions"] == 0
+    ansible.playbook(_one_task_playbook(tmp_path, task))
+    assert "c:\\temp\\check.txt" in fleet.machine("win01").state_snapshot()["files"]
+
+
+def test_hidden_values_never_in_verbose_output(ansible, tmp_path):
+    secret = "Zq7-hidden-" + os.urandom(6).hex()
+    log = tmp_path / "ansible.log"
+    proc = ansible.playbook("tests_hidden_values.yml", "-vvvv", env={"TS_TEST_SECRET": secret,
+                                                                    "ANSIBLE_LOG_PATH": str(log)})
+    assert "failed=0" in proc.stdout
+    assert "JoinPassword" in proc.stdout          # the run really shows variables at -vvvv
+    deploy = json.dumps("Deploy-Test-Passw0rd!")[1:-1]
+    for text in (proc.stdout, proc.stderr, log.read_text()):
+        assert secret not in text
+        assert deploy not in text
+
+
+def test_bad_option_fails_before_the_host(ansible, fleet, tmp_path):
+    fleet.reset_counters("win01")
+    task = {"name": "Bad", "tasksequence.windows.run_command_line": {"command_line": "x", "timeout": 0}}
+    proc = ansible.playbook(_one_task_playbook(tmp_path, task), check=False)
+    assert proc.returncode != 0 and "timeout: 0 is out of range" in proc.stdout
+    assert fleet.counters("win01")["host_side"]["executions"] == 0
