@@ -53,7 +53,8 @@ class Runner:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                               env=ansible_env(self.tmp_path, **(env or {})))
         if check and proc.returncode != 0:
-            raise AssertionError(f"ansible-playbook {name} failed ({proc.returncode}):\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")
+            raise AssertionError(f"ansible-playbook {name} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")
         return proc
 
 

@@ -163,35 +163,42 @@ def _split_ops(line: str) -> list[tuple[str, str]]:
         c = line[i]
         if c == '"':
             quoted = not quoted
-        if not quoted and c in "&|":
+        if not quoted and c in "&|" and not (c == "&" and line[i - 1:i] == ">"):
             two = line[i:i + 2]
             if two in ("&&", "||"):
-                out.append((op, buf.strip()))
+                out.append((op, buf.lstrip()))
                 op, buf, i = two, "", i + 2
                 continue
             if c == "&":
-                out.append((op, buf.strip()))
+                out.append((op, buf.lstrip()))
                 op, buf, i = "&", "", i + 1
                 continue
             if c == "|":
                 raise ValueError("pipes are not emulated by the simulated cmd.exe")
         buf += c
         i += 1
-    out.append((op, buf.strip()))
-    return out
+    out.append((op, buf.lstrip()))
+    return [(o, c if c.strip() else "") for o, c in out]
 
 
 def _cmd_one(ctx: Context, line: str, state: dict) -> ExecResult:
+    to_stderr = False
+    m2 = re.search(r"1?>&2\s*$", line)
+    if m2:
+        to_stderr, line = True, line[:m2.start()]
     target, mode = None, ">"
     redirect = re.search(r"\s*(>>?)\s*(\"[^\"]+\"|\S+)\s*$", line)
     if redirect and line[:redirect.start()].count('"') % 2 == 0:   # a > outside quotes
         target, mode = redirect.group(2).strip('"'), redirect.group(1)
         line = line[:redirect.start()]
-    word, _, rest = line.strip().partition(" ")
-    verb = word.lower()
+    word, _, rest = line.lstrip().partition(" ")
+    verb = word.lower().rstrip()
     out, err, rc = "", "", 0
     if verb in ("echo", "echo."):
-        out = ("" if verb == "echo." or not rest.strip() else rest.rstrip()) + "\r\n"
+        # cmd keeps the text as written, trailing spaces included ("echo a & ..." prints "a ").
+        out = ("" if verb == "echo." or not rest.strip() else rest) + "\r\n"
+        if to_stderr:
+            out, err = "", out
     elif verb == "exit":
         m = re.match(r"(?:/b\s*)?(-?\d+)?", rest.strip(), re.IGNORECASE)
         state["exit"] = int(m.group(1) or 0) if m else 0

@@ -95,7 +95,7 @@ class Faults:
 
 def new_counters() -> dict:
     return {"requests": 0, "by_action": collections.Counter(), "auth_failures": 0, "refused_while_down": 0,
-            "dropped": 0, "faults_injected": 0}
+            "dropped": 0, "faults_injected": 0, "encrypted": 0, "handler_errors": 0}
 
 
 class HostServer(ThreadingHTTPServer):
@@ -134,7 +134,7 @@ class HostServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         # Count instead of printing: clients dropping connections mid-request is normal in restarts.
         with self.lock:
-            self.http["handler_errors"] = self.http.get("handler_errors", 0) + 1
+            self.http["handler_errors"] += 1
         if os.environ.get("WINSIM_DEBUG"):
             super().handle_error(request, client_address)
 
@@ -331,6 +331,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(401, b"", "text/plain")
         if not plain:
             return self._send(200, b"", "text/plain")   # the empty request that sets up encryption
+        if encrypted:
+            with srv.lock:
+                srv.http["encrypted"] += 1
         relates_to = ""
         try:
             req = wsman.parse_request(plain)
