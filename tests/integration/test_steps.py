@@ -69,8 +69,8 @@ def test_check_mode_changes_nothing_on_the_host(ansible, fleet, tmp_path):
 def test_hidden_values_never_in_verbose_output(ansible, tmp_path):
     secret = "Zq7-hidden-" + os.urandom(6).hex()
     log = tmp_path / "ansible.log"
-    proc = ansible.playbook("tests_hidden_values.yml", "-vvvv", env={"TS_TEST_SECRET": secret,
-                                                                    "ANSIBLE_LOG_PATH": str(log)})
+    proc = ansible.playbook("tests_hidden_values.yml", "-vvvv",
+                            env={"TS_TEST_SECRET": secret, "ANSIBLE_LOG_PATH": str(log)})
     assert "failed=0" in proc.stdout
     assert "JoinPassword" in proc.stdout          # the run really shows variables at -vvvv
     deploy = json.dumps("Deploy-Test-Passw0rd!")[1:-1]

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
             os.kill(pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-        for _ in range(50):
+        for _attempt in range(50):
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:

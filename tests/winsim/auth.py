@@ -64,14 +64,14 @@ class ConnectionAuth:
             if self.complete:
                 return   # NTLM: later requests on the connection carry no header
             raise AuthError(None, "no credentials", rejected=False)
-        scheme, _, token = header.partition(" ")
+        scheme, _sep, token = header.partition(" ")
         scheme = scheme.strip()
         if scheme.lower() == "basic":
             if not (self.secure or self.allow_unencrypted):
                 # Windows refuses Basic over HTTP while AllowUnencrypted is false.
                 raise AuthError(None, "Basic over unencrypted HTTP is refused")
             try:
-                user, _, password = base64.b64decode(token).decode("utf-8").partition(":")
+                user, _sep, password = base64.b64decode(token).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError):
                 raise AuthError(None, "bad Basic token") from None
             user = user.split("\\")[-1]

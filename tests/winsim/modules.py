@@ -451,9 +451,82 @@ def win_mapped_drive(machine, args, inv, cancel):
     return {"changed": changed}
 
 
+_UPDATE_TASKS: dict[str, list] = {}   # task id -> progress records not yet polled
+
+
+def _category_key(name: str) -> str:
+    return name.replace(" ", "").lower()
+
+
 def win_updates(machine, args, inv, cancel):
-    # A clear refusal rather than a pretend success: its start/poll/cancel protocol is not emulated yet.
-    raise ModuleFail("simulated host: module 'ansible.windows.win_updates' is not emulated yet")
+    """The start/poll/cancel protocol ansible.windows' win_updates action plugin drives.
+
+    guess: the whole search/download/install happens at start (instantly); poll hands the
+    progress records over at once. The records have the shape the action plugin reads.
+    """
+    _unsupported(args, {"_operation", "_operation_options", "state", "category_names", "accept_list", "reject_list",
+                        "reboot", "reboot_timeout", "log_path", "skip_optional", "server_selection"}, "win_updates")
+    operation = args.get("_operation") or "start"
+    options = args.get("_operation_options") or {}
+    if operation == "poll":
+        records = _UPDATE_TASKS.get(options.get("task_id"))
+        if records is None:
+            raise ModuleFail(f"simulated host: no update task {options.get('task_id')} to poll")
+        out, records[:] = list(records), []
+        return {"output": out}
+    if operation == "cancel":
+        _UPDATE_TASKS.pop(options.get("task_id"), None)
+        return {}
+    if operation != "start":
+        raise ModuleFail(f"simulated host: win_updates _operation '{operation}' is not emulated")
+    import re
+
+    state = args.get("state") or "installed"
+    cats = args.get("category_names") or ["CriticalUpdates", "SecurityUpdates", "UpdateRollups"]
+    cats = ["*"] if "*" in cats else [_category_key(c) for c in cats]
+    accept, reject = args.get("accept_list") or [], args.get("reject_list") or []
+    updates = machine.state["updates"]
+    found, filtered, selected = [], [], []
+    for u in updates["available"]:
+        info = {"id": u["id"], "title": u["title"], "kb": [f"KB{k}" for k in u.get("kb", [])],
+                "categories": list(u.get("categories", [])), "is_installed": False, "is_hidden": False,
+                "is_mandatory": bool(u.get("mandatory")), "is_downloaded": False}
+        found.append(info)
+        names = [u["title"]] + info["kb"]
+        reasons = []
+        if accept and not any(re.search(p, n, re.IGNORECASE) for p in accept for n in names):
+            reasons.append("accept_list")
+        if reject and any(re.search(p, n, re.IGNORECASE) for p in reject for n in names):
+            reasons.append("reject_list")
+        if cats != ["*"] and not any(_category_key(c) in cats for c in info["categories"]):
+            reasons.append("category_names")
+        if reasons:
+            filtered.append({"id": u["id"], "reasons": reasons})
+        else:
+            selected.append(u)
+    records = [{"task": "search_result", "result": {"updates": found, "filtered": filtered}}]
+    changed, reboot_required = False, False
+    if state in ("installed", "downloaded") and selected and not inv.check_mode:
+        ok = [{"id": u["id"], "result_code": 2, "hresult": 0} for u in selected]
+        records.append({"task": "download_result", "result": {"info": ok}})
+        if state == "installed":
+            records.append({"task": "install_result", "result": {"info": ok}})
+            with machine.lock:
+                ids = {u["id"] for u in selected}
+                updates["available"] = [u for u in updates["available"] if u["id"] not in ids]
+                updates["installed"].extend(selected)
+                reboot_required = any(u.get("reboot_required") for u in selected)
+                if reboot_required:
+                    machine.state["boot"]["pending_reboot"] = True
+                machine.save()
+        changed = True
+    elif selected and inv.check_mode:
+        changed = True
+    records.append({"task": "exit", "result": {"changed": changed, "reboot_required": reboot_required,
+                                               "failed": False}})
+    task_id = f"{machine.name}-{len(_UPDATE_TASKS)}-{time.time()}"
+    _UPDATE_TASKS[task_id] = records
+    return {"poll_options": {"task_id": task_id}, "cancel_options": {"task_id": task_id}}
 
 
 HANDLERS = {

@@ -134,8 +134,8 @@ def apply_effects(machine, effects: list) -> None:
             if "write_file" in effect:
                 f = effect["write_file"]
                 data = str(f.get("content", "")).encode()
-                state["files"][norm(f["path"])] = {"path": f["path"], "type": "file", "size": len(data),
-                                                  "content_b64": base64.b64encode(data).decode()}
+                state["files"][norm(f["path"])] = {
+                    "path": f["path"], "type": "file", "size": len(data), "content_b64": base64.b64encode(data).decode()}
             if "set_registry" in effect:
                 r = effect["set_registry"]
                 key = state["registry"].setdefault(norm(r["key"].replace("HKLM:", "HKLM")),
@@ -191,7 +191,7 @@ def _cmd_one(ctx: Context, line: str, state: dict) -> ExecResult:
     if redirect and line[:redirect.start()].count('"') % 2 == 0:   # a > outside quotes
         target, mode = redirect.group(2).strip('"'), redirect.group(1)
         line = line[:redirect.start()]
-    word, _, rest = line.lstrip().partition(" ")
+    word, _sep, rest = line.lstrip().partition(" ")
     verb = word.lower().rstrip()
     out, err, rc = "", "", 0
     if verb in ("echo", "echo."):
@@ -205,7 +205,7 @@ def _cmd_one(ctx: Context, line: str, state: dict) -> ExecResult:
         return ExecResult(b"", b"", state["exit"])
     elif verb == "set":
         if "=" in rest:
-            name, _, value = rest.partition("=")
+            name, _sep, value = rest.partition("=")
             ctx.env[name.strip()] = value
         else:
             matches = sorted((k, v) for k, v in ctx.env.items() if k.lower().startswith(rest.strip().lower()))
@@ -312,7 +312,7 @@ def ping_exe(ctx, args):
     count = int(w[w.index("-n") + 1]) if "-n" in w else 4
     if not ctx.machine.sleep(max(count - 1, 0), ctx.cancel):
         return ExecResult(b"", b"", 1)
-    lines = "".join("Reply from 127.0.0.1: bytes=32 time<1ms TTL=128\r\n" for _ in range(count))
+    lines = "".join("Reply from 127.0.0.1: bytes=32 time<1ms TTL=128\r\n" for _reply in range(count))
     return ExecResult(f"\r\nPinging 127.0.0.1 with 32 bytes of data:\r\n{lines}".encode(), b"", 0)
 
 

@@ -172,11 +172,11 @@ class Interpreter:
         while i < len(args):
             a = args[i]
             if a.startswith("-") and len(a) > 1 and not re.match(r"^-\d", a):
-                key, _, inline = a[1:].partition(":")
+                key, _sep, inline = a[1:].partition(":")
                 match = [p for p in params if p[0].lower() == key.lower()]
                 if not match:
                     raise Unsupported(f"parameter binding: no parameter named '{key}'")
-                name, switch, _ = match[0]
+                name, switch, _default = match[0]
                 if switch:
                     self.vars[name.lower()] = (inline.lower() != "$false") if inline else True
                     i += 1
@@ -233,7 +233,7 @@ class Interpreter:
         m = re.match(r"^exit(?:\s+(.+))?$", s, re.IGNORECASE)
         if m:
             raise Exit(int(self._eval(m.group(1), lineno) or 0) if m.group(1) else 0)
-        cmd, _, rest = s.partition(" ")
+        cmd, _sep, rest = s.partition(" ")
         cmd = cmd.lower()
         if cmd in ("write-output", "echo"):
             self._emit(self._eval(rest, lineno))

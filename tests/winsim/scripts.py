@@ -85,8 +85,8 @@ def run_process(machine, params, inv, cancel):
             temp = target = f"C:\\Windows\\Temp\\ts-{uuid.uuid4()}.ps1"
             body = ps["script_text"].encode("utf-8")
             with machine.lock:
-                machine.state["files"][norm(temp)] = {"path": temp, "type": "file", "size": len(body),
-                                                     "content_b64": base64.b64encode(body).decode()}
+                machine.state["files"][norm(temp)] = {
+                    "path": temp, "type": "file", "size": len(body), "content_b64": base64.b64encode(body).decode()}
 
         def job():
             return pwsh.run_script_file(ctx, target, ps.get("arguments") or "", ps.get("execution_policy"))

@@ -22,7 +22,7 @@ def run_playbook(inventory, playbook, tmp_path, *args):
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".cache", "collections"),
                ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"), PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     return subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, playbook, *args], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +83,17 @@ def test_wrong_password_is_refused(fleet, tmp_path):
     assert "unreachable=1" in proc.stdout
     assert "credentials were rejected" in proc.stdout
     assert fleet.counters("win01")["http"]["auth_failures"] > before
+
+
+def test_win_updates_protocol_with_reboot(tmp_path):
+    seed = {"updates": {"available": [
+        {"id": "11111111-0000-0000-0000-000000000001", "title": "2026-11 Cumulative Update (KB5099001)",
+         "kb": ["5099001"], "categories": ["Security Updates"], "mandatory": True, "reboot_required": True},
+        {"id": "11111111-0000-0000-0000-000000000002", "title": "Feature pack (KB5099002)", "kb": ["5099002"],
+         "categories": ["Feature Packs"]}], "installed": []}}
+    with Fleet(1, tmp_path / "upd", reboot_seconds=1, seed=seed) as f:
+        proc = run_playbook(f.inventory_path, os.path.join(HERE, "playbooks", "updates.yml"), tmp_path)
+        assert proc.returncode == 0, proc.stdout[-4000:]
+        state = f.machine("win01").state_snapshot()
+        assert [u["id"][-1] for u in state["updates"]["installed"]] == ["1"]
+        assert state["boot"]["boot_id"] == 2 and state["boot"]["pending_reboot"] is False
