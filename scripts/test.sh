@@ -16,7 +16,7 @@ step "ruff"
 ruff check .
 
 step "ansible-lint (production profile)"
-ansible-lint playbooks/ roles/ extensions/
+ansible-lint playbooks/ roles/ extensions/ tests/integration/playbooks/ tests/winsim/playbooks/
 
 step "changelog fragments"
 antsibull-changelog lint
