@@ -151,3 +151,14 @@ def test_doctype_refused(fleet):
     with pytest.raises(WSManFaultError) as err:
         p.send_message('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x/>')
     assert err.value.code == 400 and "DTDs are not accepted" in str(err.value)
+
+
+def test_connections_refused_while_restarting(tmp_path):
+    with Fleet(1, tmp_path, reboot_seconds=1.5) as f:
+        f.machine("win01").schedule_restart(0)
+        time.sleep(0.1)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            session(f, "win01").run_cmd("hostname")
+        assert f.counters("win01")["http"]["refused_while_down"] >= 1
+        time.sleep(1.6)
+        assert session(f, "win01").run_cmd("hostname").status_code == 0
