@@ -28,7 +28,7 @@ PREFIX = "SMS_TaskSequence_"
 VARIABLE_OPERATORS = {
     "equals": "equals", "notequals": "not_equals", "exists": "exists", "notexists": "not_exists",
     "less": "less", "lessequal": "less_equal", "greater": "greater", "greaterequal": "greater_equal",
-    "like": "like", "notlike": "not_like",
+    "like": "like",
 }
 COMPARE_OPERATORS = {
     "equals": "equals", "notequals": "not_equals", "less": "less", "lessequal": "less_equal",
@@ -286,7 +286,10 @@ class Importer:
                             and raw_type not in ("BDD_RunPowerShellAction",)):
             if not action:
                 raise Placeholder("an MDT step with no command line")
-            options = {"command_line": action}
+            command, package = _strip_smsswd(action)
+            options = {"command_line": command}
+            if package:
+                options["package_id"] = package
             if elem.get("startIn"):
                 options["start_in"] = elem.get("startIn")
             return "run_command_line", options
@@ -314,14 +317,13 @@ class Importer:
             options["run_as_password"] = self.secret(name, "run_as_password")
 
     def _map_RunCommandLineAction(self, v, val, action, name):
-        command = val("CommandLine")
-        if command is None:
-            command = re.sub(r"^smsswd\.exe\s+/run:\S*\s*", "", action, flags=re.IGNORECASE)
+        command, package = _strip_smsswd(val("CommandLine") or action)
         if not command:
             raise Placeholder("Run Command Line with no command line")
         options = {"command_line": command}
-        if val("PackageID"):
-            options["package_id"] = val("PackageID")
+        package = val("PackageID") or package
+        if package:
+            options["package_id"] = package
         elif val("WorkingDirectory"):
             options["start_in"] = val("WorkingDirectory")
         if _bool(val("SMSTSDisableWow64Redirection", "false")):
@@ -441,7 +443,8 @@ class Importer:
         return "check_readiness", options
 
     def _map_ConnectNetworkFolderAction(self, v, val, action, name):
-        options = {"path": val("SMSConnectNetworkFolderPath") or "", "drive_letter": val("SMSConnectNetworkFolderDriveLetter") or ""}
+        options = {"path": val("SMSConnectNetworkFolderPath") or "",
+                   "drive_letter": val("SMSConnectNetworkFolderDriveLetter") or ""}
         if val("SMSConnectNetworkFolderAccount"):
             options["account"] = val("SMSConnectNetworkFolderAccount")
             options["password"] = self.secret(name, "password")
@@ -542,6 +545,14 @@ class Importer:
         return definition
 
 
+def _strip_smsswd(action: str) -> tuple[str, str | None]:
+    """ConfigMgr's engine wrapper ``smsswd.exe /run:<package> <command>`` -> (command, package)."""
+    m = re.match(r"^\s*smsswd\.exe\s+/run:(\S*)\s*(.*)$", action, flags=re.IGNORECASE | re.DOTALL)
+    if not m:
+        return action, None
+    return m.group(2).strip(), (m.group(1) or None)
+
+
 def _decode_script(encoded: str) -> str:
     """ConfigMgr keeps inline scripts base64-encoded (UTF-16 with BOM, or UTF-8)."""
     try:
@@ -549,11 +560,14 @@ def _decode_script(encoded: str) -> str:
     except (binascii.Error, ValueError):
         return encoded   # not encoded: the script itself
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("utf-16-le", "replace")
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-16-le", "replace")
+    # Line ends as the playbook writes them; PowerShell does not care.
+    return text.replace("\r\n", "\n")
 
 
 def import_sequence(source: bytes | str, name: str = "<input>", *, lenient: bool = False) -> dict:
