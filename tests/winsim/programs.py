@@ -187,7 +187,8 @@ def _cmd_one(ctx: Context, line: str, state: dict) -> ExecResult:
     if m2:
         to_stderr, line = True, line[:m2.start()]
     target, mode = None, ">"
-    redirect = re.search(r"\s*(>>?)\s*(\"[^\"]+\"|\S+)\s*$", line)
+    # The space before '>' stays part of the command: "echo a > f" writes "a " as cmd does.
+    redirect = re.search(r"(>>?)\s*(\"[^\"]+\"|\S+)\s*$", line)
     if redirect and line[:redirect.start()].count('"') % 2 == 0:   # a > outside quotes
         target, mode = redirect.group(2).strip('"'), redirect.group(1)
         line = line[:redirect.start()]
