@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Import a ConfigMgr/MDT task sequence export: print the summary, write the definition and/or playbook.
 
     .venv/bin/python scripts/import_configmgr.py EXPORT [--lenient] [--definition FILE] [--playbook FILE]

@@ -186,8 +186,8 @@ class Importer:
                 leaf["version_operator"] = COMPARE_OPERATORS.get((v.get("VersionOperator") or "equals").lower(), "equals")
             return {kind.lower(): leaf}
         if kind == "Registry":
-            leaf = {"key": v.get("KeyPath", ""), "operator": COMPARE_OPERATORS.get((v.get("Operator") or "exists").lower(),
-                                                                                 "exists")}
+            op = COMPARE_OPERATORS.get((v.get("Operator") or "exists").lower(), "exists")
+            leaf = {"key": v.get("KeyPath", ""), "operator": op}
             if v.get("Value"):
                 leaf["value"] = v["Value"]
             if v.get("Type"):

@@ -100,8 +100,9 @@ def read_sequence(source: bytes | str, where: str = "<input>", *, lenient: bool 
         info.update(container=info["container"] if info["container"] == "zip" else "object.xml", **props)
         root = _safe_parse(_drop_declaration(seq_text), f"{where} (Sequence property)")
     if root.tag != "sequence":
-        raise SequenceImportError(f"{where}: the document is a <{root.tag}>, not a task sequence (<sequence> or a CIM "
-                           "INSTANCE with a Sequence property).")
+        raise SequenceImportError(
+            f"{where}: the document is a <{root.tag}>, not a task sequence (<sequence> or a CIM INSTANCE with a "
+            "Sequence property).")
     info["format"] = "mdt" if root.get("version", "").startswith("3.0") and root.get("name") is not None else "configmgr"
     return root, info
 
@@ -119,8 +120,9 @@ def _from_zip(data: bytes, where: str) -> tuple[bytes, str]:
     # Only the exact member path is read; nothing is extracted, so no name can escape anywhere.
     found = [m for m in members if _OBJECT_XML.match(m.filename)]
     if not found:
-        raise SequenceImportError(f"{where}: no SMS_TaskSequencePackage/<ID>/object.xml in the archive; is it a ConfigMgr "
-                           "console export of a task sequence?")
+        raise SequenceImportError(
+            f"{where}: no SMS_TaskSequencePackage/<ID>/object.xml in the archive; is it a ConfigMgr console export "
+            "of a task sequence?")
     if len(found) > 1:
         names = ", ".join(m.filename for m in found)
         raise SequenceImportError(f"{where}: holds {len(found)} task sequences ({names}); export them one by one.")
