@@ -56,6 +56,25 @@ else {
     $file = $parts[0]
     $arguments = if ($parts.Count -gt 1) { $parts[1] } else { '' }
 }
+# As ConfigMgr: a program named without an extension is tried as .com, .exe, then .bat, in the
+# working directory and then on PATH; a batch file runs through cmd.exe.
+if (-not [IO.Path]::HasExtension($file)) {
+    $folders = @($working_directory) + ($env:PATH -split ';') | Where-Object { $_ }
+    if ([IO.Path]::IsPathRooted($file)) { $folders = @([IO.Path]::GetDirectoryName($file)) }
+    $found = $null
+    foreach ($ext in '.com', '.exe', '.bat') {
+        foreach ($folder in $folders) {
+            $candidate = Join-Path $folder ([IO.Path]::GetFileName($file) + $ext)
+            if ([IO.File]::Exists($candidate)) { $found = $candidate; break }
+        }
+        if ($found) { break }
+    }
+    if ($found) { $file = $found }
+}
+if ($file -match '\.(bat|cmd)$') {
+    $arguments = ('/c ""{0}" {1}"' -f $file, $arguments)
+    $file = Join-Path $env:SystemRoot 'System32\cmd.exe'
+}
 # ConfigMgr runs steps in a 32-bit process: System32 paths resolve to SysWOW64 unless
 # the step disables that redirection.
 if ($redirect_wow64 -and [Environment]::Is64BitOperatingSystem) {
