@@ -28,6 +28,7 @@ from ansible.plugins.loader import become_loader
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils import _secrets
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import (
+    HIDDEN_FACT,
     TaskSequenceEnvironment,
     TaskSequenceVariableError,
     check_name,
@@ -139,7 +140,11 @@ class StepAction(ActionBase):
         if not outcome.succeeded and args["continue_on_error"]:
             result["step_failed"] = True
             result["msg"] = f"{outcome.msg} (continue_on_error: the sequence goes on)".lstrip()
-        return _secrets.scrub(result, env.secrets() + secrets)
+        # The ciphertexts are not scrubbed: a short secret could occur inside one and corrupt it.
+        sealed = result["ansible_facts"].pop(HIDDEN_FACT)
+        result = _secrets.scrub(result, env.secrets() + secrets)
+        result["ansible_facts"][HIDDEN_FACT] = sealed
+        return result
 
     def check_args(self, args: dict, env: TaskSequenceEnvironment) -> None:
         """Step-specific checks of the options, before anything runs on the host."""

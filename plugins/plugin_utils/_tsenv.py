@@ -138,7 +138,7 @@ class TaskSequenceEnvironment:
             return None
         # A value that carries a hidden value is hidden too: otherwise scrubbing the
         # facts would store the mask in its place.
-        hidden = hidden or any(secret in value for secret in self.secrets() if secret)
+        hidden = hidden or (not engine and any(secret in value for secret in self.secrets() if secret))
         key = self._store(name, value)
         if hidden:
             self._sealed[key] = _secrets.seal(value)

@@ -97,3 +97,17 @@ def test_unchanged_when_value_already_set(run_step):
     res = run_step("set_task_sequence_variable", {"name": "SiteCode", "value": "PS1", "hidden": True},
                    task_vars={"tsenv": {"SiteCode": "PS1"}})
     assert res["changed"] is True  # same value, now hidden
+
+
+def test_short_secret_never_corrupts_ciphertexts_or_engine_variables(run_step):
+    facts = {}
+    for value in ("A", "0", "g"):   # characters that occur in Fernet tokens and return codes
+        res = run_step("set_task_sequence_variable", {"name": f"S{value}", "value": value, "hidden": True}, task_vars=facts)
+        facts = res["ansible_facts"]
+    res = run_step("set_task_sequence_variable", {"name": "Plain", "value": "x"}, task_vars=facts)
+    sealed = res["ansible_facts"]["tsenv_hidden"]
+    assert set(sealed) == {"SA", "S0", "Sg"}
+    assert "_SMSTSLastActionRetCode" not in sealed and "_SMSTSLastActionSucceeded" not in sealed
+    # Every token still decrypts: a later step reads the values back.
+    res = run_step("set_task_sequence_variable", {"name": "Joined", "value": "%SA%%S0%%Sg%"}, task_vars=res["ansible_facts"])
+    assert "Joined" in res["ansible_facts"]["tsenv_hidden"]
