@@ -237,10 +237,18 @@ class StepAction(ActionBase):
             self._task.no_log = no_log
         output = res.get("output") or []
         if res.get("failed") or len(output) != 1 or not isinstance(output[0], dict):
-            errors = "; ".join(str(e.get("message", e)) if isinstance(e, dict) else str(e) for e in res.get("error") or [])
+            errors = "; ".join(_error_text(e) for e in res.get("error") or [])
             reason = res.get("msg") or errors or "no result was returned"
             raise AnsibleActionFail(f"the {script_id} script failed on the host: {reason}")
         return output[0]
+
+
+def _error_text(record) -> str:
+    """win_powershell's error records carry the text in 'output' or 'exception.message'."""
+    if not isinstance(record, dict):
+        return str(record)
+    exception = record.get("exception") if isinstance(record.get("exception"), dict) else {}
+    return str(record.get("output") or exception.get("message") or record.get("message") or record)
 
 
 def package_location(task_vars: dict, package_id: str, field: str = "package_id") -> str:
