@@ -2,20 +2,57 @@
 
 win_powershell on the simulated host runs only these: a script is recognised by its first
 line, ``# tasksequence.windows script: <id>``, and emulated here following the same
-input/output contract as the real script (see CONTRACT.md). Test fixture: never shipped.
+input/output contract as the real script (see CONTRACT.md and the .ps1 files).
+Test fixture: never shipped. Where a detail of Windows is guessed the code says ``guess:``.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
+import ntpath
+import re
 import threading
 import uuid
 
-from tests.winsim import programs, pwsh
-from tests.winsim.machine import ExecResult, norm
+from tests.winsim import programs
+from tests.winsim.machine import ExecResult, FsError
 
 MARKER = "# tasksequence.windows script: "
+# win_powershell's own test for [CmdletBinding(SupportsShouldProcess)] when it cannot parse the script.
+_SHOULD_PROCESS = re.compile(r"\[CmdletBinding\((?:[\w=\$]+,\s*)?SupportsShouldProcess(?:\s*=\s*\$true)?"
+                             r"(?:,\s*[\w=\$]+)?\)\]", re.IGNORECASE)
+_CULTURES = {1033: "en-US", 1031: "de-DE", 2057: "en-GB", 1036: "fr-FR", 1041: "ja-JP", 3082: "es-ES", 1043: "nl-NL"}
+
+
+@dataclasses.dataclass
+class ScriptResult:
+    output: list = dataclasses.field(default_factory=list)
+    errors: list = dataclasses.field(default_factory=list)
+    host_out: str = ""
+    host_err: str = ""
+    failed: bool = False        # a terminating error (or $Ansible.Failed)
+    changed: bool = True        # $Ansible.Changed defaults to true
+
+
+def error_record(message: str, *, category: str = "NotSpecified", category_id: int = 0,
+                 fqid: str = "RuntimeException", exception_type: str = "System.Management.Automation.RuntimeException",
+                 target: str | None = None) -> dict:
+    """One entry of win_powershell's ``error`` list (the keys its module returns)."""
+    return {
+        "output": f"{message}\r\n    + CategoryInfo          : {category}: (:) [], RuntimeException\r\n"
+                  f"    + FullyQualifiedErrorId : {fqid}\r\n \r\n",
+        "error_details": None,
+        "exception": {"message": message, "type": exception_type, "help_link": None, "source": None,
+                      "hresult": -2146233087},
+        "target_object": target,
+        "category_info": {"category": category, "category_id": category_id, "activity": "", "reason": "RuntimeException",
+                          "target_name": "", "target_type": ""},
+        "fully_qualified_error_id": fqid,
+        "script_stack_trace": "at <ScriptBlock>, <No file>: line 1",
+        "pipeline_iteration_info": [],
+    }
 
 
 def script_id(script: str) -> str | None:
@@ -25,116 +62,176 @@ def script_id(script: str) -> str | None:
 
 def supports_check_mode(script: str) -> bool:
     """What win_powershell looks for before running a script in check mode."""
-    return "SupportsShouldProcess" in script
+    return bool(_SHOULD_PROCESS.search(script or ""))
 
 
-def run(machine, sid: str, params: dict, inv, cancel) -> tuple[list, list]:
-    """(output objects, error records) of one project script."""
+def run(machine, sid: str, params: dict, inv, cancel) -> ScriptResult:
+    """One project script, by id."""
     handler = SCRIPTS.get(sid)
     if handler is None:
-        return [], [{"message": f"simulated host: the collection script '{sid}' is not emulated"}]
+        msg = f"simulated host: the collection script '{sid}' is not emulated"
+        return ScriptResult(errors=[error_record(msg)], failed=True)
     machine.count("scripts", sid)
     return handler(machine, params, inv, cancel)
 
 
-def hardware_inventory(machine, params, inv, cancel):
+# hardware_inventory -------------------------------------------------------------------------
+
+def hardware_inventory(machine, params, inv, cancel) -> ScriptResult:
+    if params:
+        return ScriptResult(errors=[error_record(f"A parameter cannot be found that matches parameter name "
+                                                 f"'{next(iter(params))}'.", category="InvalidArgument",
+                                                 fqid="NamedParameterNotFound,hardware_inventory")], failed=True)
     st = machine.state
     hw, os_ = st["hardware"], st["os"]
-    adapters = [{"name": a["name"], "mac": a["mac"], "connected": a["connected"], "wireless": a["wireless"],
-                 "ip_addresses": list(a["ip_addresses"]), "default_gateways": list(a["default_gateways"])}
+    adapters = [{"name": a["name"], "mac": a["mac"], "connected": bool(a["connected"]), "wireless": bool(a["wireless"]),
+                 "ip_addresses": list(a.get("ip_addresses") or []) + list(a.get("ipv6_addresses") or []),
+                 "default_gateways": list(a.get("default_gateways") or [])}
                 for a in st["network_adapters"]]
-    system = next((d for d in st["disks"] if d["letter"].upper() == "C"), st["disks"][0])
-    return [{
+    drive = (st["environment"].get("SystemDrive") or "C:")[0].upper()
+    system = next((d for d in st["disks"] if d["letter"].upper() == drive), st["disks"][0])
+    firmware = machine.reg_value("HKLM\\SYSTEM\\CurrentControlSet\\Control", "PEFirmwareType")
+    uefi = bool(firmware and firmware.get("data") == 2)
+    # A desktop has no battery to ask; a laptop answers with its power line state.
+    on_ac = True if hw.get("form") != "laptop" else bool(hw.get("on_ac_power", True))
+    tpm = dict(hw.get("tpm") or {"present": False, "spec_version": None, "enabled": False, "activated": False})
+    lcid = int(os_["lcid"])
+    return ScriptResult(output=[{
         "boot_time": machine.boot_time_text(),
-        "computer_name": st["hostname"],
+        "computer_name": st["environment"].get("COMPUTERNAME", st["hostname"]),
         "make": hw["make"], "model": hw["model"], "serial_number": hw["serial_number"],
         "asset_tag": hw["asset_tag"], "uuid": hw["uuid"],
         "mac_addresses": [a["mac"] for a in adapters],
         "ip_addresses": [ip for a in adapters for ip in a["ip_addresses"]],
         "default_gateways": [gw for a in adapters for gw in a["default_gateways"]],
-        "memory_mb": hw["memory_mb"], "cpu_mhz": hw["cpu"]["mhz"], "system_drive_free_mb": system["free_mb"],
+        "memory_mb": int(hw["memory_mb"]), "cpu_mhz": int(hw["cpu"]["mhz"]),
+        "system_drive_free_mb": int(system["free_mb"]),
         "os": {"caption": os_["caption"], "version": os_["version"], "product_type": os_["product_type"],
-               "architecture": os_["architecture"], "language": os_["language"], "lcid": os_["lcid"]},
+               "architecture": os_["architecture"], "language": _CULTURES.get(lcid, os_.get("language")),
+               "lcid": lcid},
         "configmgr_client_version": st.get("configmgr_client_version"),
-        "on_ac_power": hw["on_ac_power"],
+        "on_ac_power": on_ac,
         "network_adapters": adapters,
-        "uefi": hw["uefi"],
-        "tpm": dict(hw["tpm"]),
-    }], []
+        "uefi": uefi,
+        "tpm": tpm,
+    }], changed=True)
 
 
-def run_process(machine, params, inv, cancel):
-    payload = params.get("payload_json") or params.get("sensitive_payload")
-    if not payload:
-        return [], [{"message": "run_process: no payload_json or sensitive_payload parameter"}]
-    data = json.loads(payload)
-    env = programs.process_env(machine, {**inv.environment, **(data.get("environment") or {})})
-    cwd = params.get("working_directory") or "C:\\Windows\\System32"
-    if norm(cwd) not in machine.state["files"] or machine.state["files"][norm(cwd)]["type"] != "directory":
-        return [], [{"message": f"The directory name is invalid: '{cwd}'"}]
-    ctx = programs.Context(machine, env, cwd, inv.become_user or inv.user or "Administrator", cancel,
-                           wow64=bool(params.get("redirect_wow64")))
-    timeout = int(params.get("timeout_seconds") or 0)
-    result = {"rc": None, "stdout": "", "stderr": "", "timed_out": False, "command_found": True}
-    ps = data.get("powershell")
-    temp = None
-    if ps:
-        # What the real script does: the script in a temp file, called from an encoded command.
-        target = ps.get("script_path")
-        if ps.get("script_text") is not None:
-            temp = target = f"C:\\Windows\\Temp\\ts-{uuid.uuid4()}.ps1"
-            body = ps["script_text"].encode("utf-8")
-            with machine.lock:
-                machine.state["files"][norm(temp)] = {
-                    "path": temp, "type": "file", "size": len(body), "content_b64": base64.b64encode(body).decode()}
+# run_process -------------------------------------------------------------------------------
 
-        def job():
-            return pwsh.run_script_file(ctx, target, ps.get("arguments") or "", ps.get("execution_policy"))
-    else:
-        def job():
-            return programs.start(ctx, data["command_line"])
+def _param_error(message: str) -> ScriptResult:
+    return ScriptResult(errors=[error_record(message)], failed=True)
+
+
+def run_process(machine, params, inv, cancel) -> ScriptResult:
+    unknown = set(params) - {"payload_json", "sensitive_payload", "working_directory", "timeout_seconds",
+                             "redirect_wow64"}
+    if unknown:
+        return _param_error(f"A parameter cannot be found that matches parameter name '{sorted(unknown)[0]}'.")
+    text = params.get("sensitive_payload") or params.get("payload_json")
     try:
-        res = _with_timeout(ctx, job, timeout)
+        payload = json.loads(text) if text else None
+        if not isinstance(payload, dict):
+            raise ValueError("not a JSON object")
+    except ValueError as e:
+        # ConvertFrom-Json under $ErrorActionPreference = 'Stop': a terminating error.
+        return _param_error(f"Invalid JSON primitive: {e}" if text else
+                            "Cannot bind argument to parameter 'InputObject' because it is null.")
+    user = inv.run_as
+    env = programs.process_env(machine, inv.environment, user)
+    for name, value in (payload.get("environment") or {}).items():
+        for existing in [k for k in env if k.lower() == str(name).lower()]:
+            del env[existing]
+        env[str(name)] = "" if value is None else str(value)
+    command_line = str(payload.get("command_line") or "")
+    temp_script = None
+    ps = payload.get("powershell")
+    if ps:
+        target = str(ps.get("script_path") or "")
+        if ps.get("script_text"):
+            # [IO.Path]::GetTempPath() of the account, UTF-8 with a BOM, as the real script writes it.
+            temp_script = f"{machine.user_env(user)['TEMP']}\\ts-{uuid.uuid4()}.ps1"
+            machine.fs_write(temp_script, b"\xef\xbb\xbf" + str(ps["script_text"]).encode("utf-8"))
+            target = temp_script
+        invoke = "try {{ & '{0}' {1}; exit [int]$LASTEXITCODE }} catch {{ [Console]::Error.WriteLine($_); exit 1 }}"
+        invoke = invoke.format(target.replace("'", "''"), str(ps.get("arguments") or ""))
+        encoded = base64.b64encode(invoke.encode("utf-16-le")).decode()
+        policy = f"-ExecutionPolicy {ps['execution_policy']} " if ps.get("execution_policy") else ""
+        command_line = f"powershell.exe -NoLogo -NoProfile -NonInteractive {policy}-EncodedCommand {encoded}"
+    file, arguments = programs.split_program(command_line)
+    working_directory = params.get("working_directory") or None
+    module_env = programs.process_env(machine, inv.environment, user)   # the script's own $env:PATH
+    if not ntpath.splitext(file)[1]:
+        # As ConfigMgr (and the script): .com, .exe, then .bat, in the working directory and then on PATH.
+        folders = [f for f in [working_directory, *(programs.env_get(module_env, "PATH") or "").split(";")] if f]
+        if re.match(r"^([A-Za-z]:)?\\", file):
+            folders = [ntpath.dirname(file)]
+        for ext in (".com", ".exe", ".bat"):
+            hit = next((ntpath.join(f, ntpath.basename(file) + ext) for f in folders
+                        if machine.fs_isfile(ntpath.join(f, ntpath.basename(file) + ext))), None)
+            if hit:
+                file = hit
+                break
+    if re.search(r"(?i)\.(bat|cmd)$", file):
+        arguments = f'/c ""{file}" {arguments}"'
+        file = ntpath.join(programs.env_get(module_env, "SystemRoot", "C:\\Windows"), "System32\\cmd.exe")
+    if params.get("redirect_wow64") and machine.state["os"]["architecture"].startswith("64"):
+        file = re.sub(r"(?i)\\System32\\", r"\\SysWOW64\\", file)
+    result = {"rc": None, "stdout": "", "stderr": "", "timed_out": False, "command_found": True}
+    cwd = working_directory or machine.user_env(user)["USERPROFILE"]   # guess: the module's current directory
+    ctx = programs.Context(machine, env, cwd, user, cancel, session=inv.session)
+    try:
+        if working_directory and not machine.fs_isdir(working_directory):
+            raise programs.ProgramNotFound("The directory name is invalid", 267)
+        path, rec = programs.resolve(ctx, file)
+        res = _with_timeout(ctx, lambda c: programs.run_file(c, path, rec, arguments),
+                            int(params.get("timeout_seconds") or 0))
+        if res is None:
+            result["timed_out"] = True
+        else:
+            result.update(rc=res.rc, stdout=res.stdout.decode("utf-8", "replace"),
+                          stderr=res.stderr.decode("utf-8", "replace"))
     except programs.ProgramNotFound as e:
-        result.update(command_found=False, stderr=str(e))
-        res = None
+        result.update(command_found=False, stderr=str(e).rstrip("."))
     finally:
-        if temp:
-            with machine.lock:
-                machine.state["files"].pop(norm(temp), None)
-                machine.save()
-    if res == "timeout":
-        result["timed_out"] = True
-    elif res is not None:
-        result.update(rc=res.rc, stdout=res.stdout.decode("utf-8", "replace"), stderr=res.stderr.decode("utf-8", "replace"))
-    return [result], []
+        if temp_script:
+            try:
+                machine.fs_remove(temp_script)
+            except FsError:   # pragma: no cover - Remove-Item -ErrorAction SilentlyContinue
+                pass
+    return ScriptResult(output=[result], changed=True)
 
 
-def _with_timeout(ctx, job, timeout):
-    """Run the job; with a timeout, kill it (its simulated sleep ends) when time runs out."""
+def _with_timeout(ctx, job, timeout: int) -> ExecResult | None:
+    """Run the job; with a timeout, kill it (its simulated work stops) when time runs out: None."""
     if not timeout:
-        return job()
-    outer, own_cancel = ctx.cancel, threading.Event()
-    ctx.cancel = own_cancel
+        return job(ctx)
+    own_cancel = threading.Event()
+    child = ctx.child(cancel=own_cancel)
     box: dict = {}
 
     def target():
         try:
-            box["res"] = job()
-        except programs.ProgramNotFound as e:
-            box["nf"] = e
+            box["res"] = job(child)
+        except BaseException as e:   # handed to the caller's thread
+            box["error"] = e
 
-    t = threading.Thread(target=target, daemon=True)
-    t.start()
-    t.join(timeout)
-    if t.is_alive():
+    def relay():   # a terminate or a restart of the outer command reaches the process too
+        while not own_cancel.is_set():
+            if ctx.cancel.wait(0.1):
+                own_cancel.set()
+
+    threading.Thread(target=relay, daemon=True).start()
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
         own_cancel.set()   # taskkill /T /F: the process tree stops
-        t.join(5)
-        return "timeout"
-    if outer.is_set():
-        return ExecResult(b"", b"", 1)
-    if "nf" in box:
-        raise box["nf"]
+        worker.join(10)
+        return None
+    own_cancel.set()       # ends the relay thread
+    if "error" in box:
+        raise box["error"]
     return box["res"]
 
 

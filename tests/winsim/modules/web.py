@@ -1,0 +1,124 @@
+"""win_get_url on the simulated host: no network; URLs resolve only from the state's ``web`` table."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ntpath
+import urllib.parse
+
+from tests.winsim.modules._base import Opt, Spec
+
+_REQUEST = {   # Get-AnsibleWindowsWebRequestSpec: accepted, refused unless left at their defaults
+    "url_method": Opt(aliases=("method",), emulated=False),
+    "follow_redirects": Opt(default="safe", choices=("all", "none", "safe"), emulated=False),
+    "headers": Opt(type="dict", emulated=False),
+    "http_agent": Opt(default="ansible-httpget"),
+    "maximum_redirection": Opt(type="int", default=50),
+    "url_timeout": Opt(type="int", default=30, aliases=("timeout",)),
+    "validate_certs": Opt(type="bool", default=True),
+    "client_cert": Opt(emulated=False),
+    "client_cert_password": Opt(no_log=True, emulated=False),
+    "force_basic_auth": Opt(type="bool", default=False, emulated=False),
+    "url_username": Opt(emulated=False),
+    "url_password": Opt(no_log=True, emulated=False),
+    "use_default_credential": Opt(type="bool", default=False, emulated=False),
+    "use_proxy": Opt(type="bool", default=True),
+    "proxy_url": Opt(emulated=False),
+    "proxy_username": Opt(emulated=False),
+    "proxy_password": Opt(no_log=True, emulated=False),
+    "proxy_use_default_credential": Opt(type="bool", default=False, emulated=False),
+}
+SPEC = Spec(
+    options={
+        "url": Opt(required=True),
+        "dest": Opt(type="path", required=True),
+        "force": Opt(type="bool", default=True),
+        "checksum": Opt(),
+        "checksum_algorithm": Opt(default="sha1", choices=("md5", "sha1", "sha256", "sha384", "sha512")),
+        "checksum_url": Opt(emulated=False),
+        **_REQUEST,
+    },
+    mutually_exclusive=(("checksum", "checksum_url"),),
+)
+
+
+def fetch(mod, url: str, dest: str) -> tuple[bytes, dict]:
+    """(body, record) of a URL from the state's web table; fails as an unreachable address does."""
+    rec = None
+    for known, value in (mod.machine.state.get("web") or {}).items():
+        if known.lower().rstrip("/") == url.lower().rstrip("/"):
+            rec = value
+    host = urllib.parse.urlsplit(url).hostname or url
+    if rec is None:
+        # guess: the text .NET gives when DNS has no answer (the simulated hosts have no network)
+        mod.fail_json(f"Error downloading '{url}' to '{dest}': Exception calling \"GetResponse\" with "
+                      f"\"0\" argument(s): \"The remote name could not be resolved: '{host}'\"")
+    status = int(rec.get("status", 200))
+    if status >= 400:
+        mod.result["status_code"] = status
+        mod.fail_json(f"Error downloading '{url}' to '{dest}': Exception calling \"GetResponse\" "
+                      f"with \"0\" argument(s): \"The remote server returned an error: ({status}) "
+                      f"{rec.get('reason', 'Not Found')}.\"")
+    body = base64.b64decode(rec["content_b64"]) if "content_b64" in rec else str(rec.get("content", "")).encode()
+    return body, rec
+
+
+def download(mod, url: str, dest: str) -> None:
+    """win_package's Get-UrlFile: the URL's body to a file (keeping its msi/program metadata)."""
+    body, rec = fetch(mod, url, dest)
+    extra = {k: rec[k] for k in ("msi", "program", "version") if k in rec}
+    mod.machine.fs_write(dest, body, extra=extra)
+
+
+def run(mod) -> None:
+    p, m = mod.params, mod.machine
+    url, dest = p["url"], p["dest"]
+    algorithm = p["checksum_algorithm"]
+    mod.result.update(elapsed=0, url=url)
+    if m.fs_isdir(dest):
+        parts = urllib.parse.urlsplit(url)
+        leaf = parts.path.rstrip("/").rsplit("/", 1)[-1] if parts.path not in ("", "/") else ""
+        dest = ntpath.join(dest, leaf or parts.hostname or "")
+    elif dest.endswith(("\\", "/")):
+        mod.fail_json(f"The destination path '{dest}' does not exist, or is not visible to the current user. Ensure "
+                      "download destination folder exists (perhaps using win_file state=directory) before win_get_url "
+                      "runs.")
+    mod.result["dest"] = dest
+    checksum = (p["checksum"] or "").strip().lower() or None
+    dest_checksum = None
+    force = p["force"]
+    if m.fs_isfile(dest):
+        dest_checksum = hashlib.new(algorithm, m.fs_read(dest)).hexdigest()
+        if checksum and dest_checksum != checksum:
+            force = True
+    if dest_checksum and checksum and dest_checksum == checksum and not force:
+        mod.result.update(checksum_dest=dest_checksum, size=len(m.fs_read(dest)))
+    elif force or not m.fs_exists(dest):
+        _download(mod, url, dest, checksum, dest_checksum, algorithm)
+    else:
+        # force=no: only when the server's Last-Modified is newer. guess: the web table's files never change
+        mod.result.update(status_code=200, msg="OK")
+    if "checksum_dest" not in mod.result and m.fs_isfile(dest):
+        mod.result.update(checksum_dest=hashlib.new(algorithm, m.fs_read(dest)).hexdigest(), size=len(m.fs_read(dest)))
+
+
+def _download(mod, url: str, dest: str, checksum, dest_checksum, algorithm) -> None:
+    parent = ntpath.dirname(dest)
+    if not mod.machine.fs_isdir(parent):
+        mod.fail_json(f"The path '{parent}' does not exist for destination '{dest}', or is not visible to the current "
+                      "user. Ensure download destination folder exists (perhaps using win_file state=directory) "
+                      "before win_get_url runs.")
+    body, rec = fetch(mod, url, dest)
+    mod.result.update(status_code=int(rec.get("status", 200)), msg=rec.get("reason", "OK"))
+    tmp_checksum = hashlib.new(algorithm, body).hexdigest()
+    mod.result["checksum_src"] = tmp_checksum
+    if checksum and checksum != tmp_checksum:
+        mod.fail_json(f"The checksum for {url} did not match '{checksum}', it was '{tmp_checksum}'")
+    if dest_checksum == tmp_checksum:
+        mod.result.update(checksum_dest=dest_checksum, size=len(body))
+        return
+    if not mod.check_mode:
+        extra = {k: rec[k] for k in ("msi", "program", "version") if k in rec}
+        mod.machine.fs_write(dest, body, extra=extra)
+    mod.result["changed"] = True
