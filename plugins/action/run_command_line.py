@@ -14,15 +14,6 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._step import 
 )
 
 MAX_COMMAND_LINE = 32000
-MAX_TIMEOUT = 999 * 60   # ConfigMgr allows 1-999 minutes
-
-
-def check_timeout(timeout: int | None) -> None:
-    if timeout is not None and not 1 <= timeout <= MAX_TIMEOUT:
-        raise AnsibleActionFail(
-            f"timeout: {timeout} is out of range; give seconds from 1 to {MAX_TIMEOUT} "
-            "(ConfigMgr's 1-999 minutes), or leave it unset for no limit."
-        )
 
 
 class ActionModule(StepAction):
@@ -49,7 +40,6 @@ class ActionModule(StepAction):
                 f"command_line: has {len(command)} characters; ConfigMgr allows at most {MAX_COMMAND_LINE}. "
                 "Put the work in a script and run that."
             )
-        check_timeout(args["timeout"])
 
     def run_step(self, args, env, task_vars):
         working_directory = args["start_in"]

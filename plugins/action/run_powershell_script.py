@@ -8,7 +8,6 @@ import ntpath
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.tasksequence.windows.plugins.action.run_command_line import check_timeout
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._step import (
     DEFAULT_SUCCESS_CODES,
     RUN_AS_SPEC,
@@ -72,7 +71,6 @@ class ActionModule(StepAction):
     EXPAND = ("script_name", "start_in", "output_variable", "run_as_user")
 
     def check_args(self, args, env):
-        check_timeout(args["timeout"])
         if args["script"] is not None and not args["script"].strip():
             raise AnsibleActionFail("script: is empty; give the PowerShell code to run, or use script_name.")
         if args["script_name"] and not args["script_name"].lower().endswith(".ps1"):

@@ -46,6 +46,7 @@ RUN_AS_SPEC: dict[str, dict] = {
 DEFAULT_SUCCESS_CODES = [0, 3010]
 REBOOT_CODES = (3010,)
 OUTPUT_VARIABLE_CHARS = 1000
+MAX_TIMEOUT = 999 * 60   # ConfigMgr allows 1-999 minutes
 TIMEOUT_RC = 1460      # ERROR_TIMEOUT: what ConfigMgr reports for a step that ran out of time
 NOT_FOUND_RC = 2       # ERROR_FILE_NOT_FOUND: the command could not be started
 PACKAGES_FACT = "tsenv_packages"   # package ID -> content folder on the host
@@ -112,6 +113,12 @@ class StepAction(ActionBase):
                 args[option] = env.expand(args[option])
         if args.get("output_variable"):
             check_name(args["output_variable"], "output_variable")
+        timeout = args.get("timeout")
+        if timeout is not None and not 1 <= timeout <= MAX_TIMEOUT:
+            raise AnsibleActionFail(
+                f"timeout: {timeout} is out of range; give seconds from 1 to {MAX_TIMEOUT} "
+                "(ConfigMgr's 1-999 minutes), or leave it unset for no limit."
+            )
         self.check_args(args, env)
 
         try:

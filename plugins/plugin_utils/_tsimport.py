@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsxml import (
     SequenceImportError,
+    _safe_parse,
     read_sequence,
 )
 
@@ -370,8 +371,6 @@ class Importer:
 
     def _map_SetDynamicVariablesAction(self, v, val, action, name):
         rules_xml = val("OSDSetDynamicVariablesRules") or "<Rules/>"
-        from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsxml import _safe_parse
-
         root = _safe_parse(rules_xml, f"step '{name}' rules")
         rules, loose = [], []
         for rule in root.findall("Rule"):

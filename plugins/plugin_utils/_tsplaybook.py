@@ -90,7 +90,7 @@ class PlaybookWriter:
             expr = f"{reg}.stat.exists and {reg}.stat.{'isreg' if kind == 'file' else 'isdir'}"
             if v.get("version"):
                 expr += (f" and ({reg}.stat.file_version | default('0')) is version({_q(v['version'])}, "
-                         f"{_q(_version_op(v.get('version_operator', 'equals')))})")
+                         f"{_q(_cmp(v.get('version_operator', 'equals')))})")
             if v.get("date_time") and _epoch(v["date_time"]) is not None:
                 # ConfigMgr compares the UTC timestamp; win_stat gives seconds since the epoch.
                 op = _cmp(v.get("date_time_operator", "equals"))
@@ -264,11 +264,6 @@ def _epoch(text: str) -> int | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
     return int(value.timestamp())
-
-
-def _version_op(op: str) -> str:
-    return {"equals": "==", "not_equals": "!=", "less": "<", "less_equal": "<=", "greater": ">",
-            "greater_equal": ">="}.get(op, "==")
 
 
 def _check_script(kind: str, v: dict) -> tuple[str, dict]:

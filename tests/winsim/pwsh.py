@@ -115,15 +115,20 @@ def _ps_tokens(text: str) -> list[tuple[str, str]]:
     return tokens
 
 
-def run_script_file(ctx, file_path: str, arguments: str, policy: str | None) -> ExecResult:
-    """``& 'file' arguments`` under an execution policy, as run_process's encoded call does."""
-    interp = Interpreter(ctx, source=file_path)
+def _call_script(interp, file_path: str, arguments, policy: str | None) -> ExecResult:
+    """Run the script; a terminating error ends it with rc 1, as powershell.exe does."""
     try:
         code = interp.call_script(file_path, arguments, policy)
     except Terminating as e:
         interp.err.append(str(e))
         code = 1
     return interp.result(code)
+
+
+def run_script_file(ctx, file_path: str, arguments: str, policy: str | None) -> ExecResult:
+    """``& 'file' arguments`` under an execution policy, as run_process's encoded call does."""
+    interp = Interpreter(ctx, source=file_path)
+    return _call_script(interp, file_path, arguments, policy)
 
 
 def run_powershell_exe(ctx, args: str) -> ExecResult:
@@ -177,12 +182,7 @@ def _file(ctx, file_path: str, arguments: str, policy: str | None) -> ExecResult
         msg = (f"The argument '{file_path}' to the -File parameter does not exist. Provide the path to an existing "
                "'.ps1' file as an argument to the -File parameter.\r\n")
         return ExecResult(b"", msg.encode(), -196608)   # guess: powershell.exe's exit code for a missing -File
-    try:
-        code = interp.call_script(file_path, arguments, policy)
-    except Terminating as e:
-        interp.err.append(str(e))
-        code = 1
-    return interp.result(code)
+    return _call_script(interp, file_path, arguments, policy)
 
 
 class Interpreter:

@@ -152,6 +152,7 @@ def test_powershell_script_from_package(run_step, make_process_host, remote_para
     ({"script_name": "a.bat"}, "must name a .ps1 file"),
     ({"script": "x", "execution_policy": "Unrestricted"}, "execution_policy"),
     ({"script": "x", "parameters": ["-a"]}, "parameters:"),
+    ({"script": "x", "timeout": 59941}, "timeout: 59941 is out of range"),
 ])
 def test_powershell_bad_options(run_step, make_process_host, args, needle):
     host = make_process_host()
