@@ -1,11 +1,12 @@
 # Copyright: (c) 2026, Task Sequence for Ansible maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run Command Line: one process on the host, ConfigMgr's rules for codes and variables."""
+"""Run Command Line: one process through ansible.windows.win_command, ConfigMgr's rules for codes."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleActionFail
 
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _cmdline, _inventory
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._step import (
     DEFAULT_SUCCESS_CODES,
     RUN_AS_SPEC,
@@ -16,6 +17,13 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._step import 
 MAX_COMMAND_LINE = 32000
 
 
+def host_is_32bit(task_vars: dict) -> bool:
+    """Only what the controller already knows; a 64-bit OS is assumed otherwise."""
+    hw = task_vars.get(_inventory.FACT)
+    arch = str((hw or {}).get("os", {}).get("architecture") or task_vars.get("ansible_architecture") or "")
+    return arch.startswith("32")
+
+
 class ActionModule(StepAction):
     ARGUMENT_SPEC = {
         "command_line": {"type": "str", "required": True},
@@ -24,6 +32,7 @@ class ActionModule(StepAction):
         "success_codes": {"type": "list", "elements": "int", "default": DEFAULT_SUCCESS_CODES},
         "timeout": {"type": "int"},
         "output_variable": {"type": "str"},
+        "output_encoding": {"type": "str"},
         "disable_wow64_redirection": {"type": "bool", "default": False},
         **RUN_AS_SPEC,
     }
@@ -42,14 +51,25 @@ class ActionModule(StepAction):
             )
 
     def run_step(self, args, env, task_vars):
-        working_directory = args["start_in"]
+        chdir = args["start_in"]
         if args["package_id"]:
-            working_directory = package_location(task_vars, args["package_id"])
+            chdir = package_location(task_vars, args["package_id"])
         command = args["command_line"].strip()
-        return self.run_process(
-            args, env, task_vars,
-            command_line=command,
-            display_cmd=command,
-            working_directory=working_directory,
-            redirect_wow64=not args["disable_wow64_redirection"],
+        program, rest = _cmdline.split_program(command)
+        original = program
+        if not args["disable_wow64_redirection"] and not host_is_32bit(task_vars):
+            # ConfigMgr runs the command from a 32-bit process: System32 is SysWOW64 to it.
+            program = _cmdline.wow64_program(program)
+        call: dict = {}
+        if chdir and _cmdline.is_bare_or_relative(program):
+            # ConfigMgr finds setup.exe in the working folder. win_command does too, but only
+            # for argv (Resolve-ExecutablePath also looks in chdir): the arguments are re-quoted
+            # by C rules, which programs that read their command line themselves may see differently.
+            call["argv"] = [program, *_cmdline.split_arguments(rest)]
+        elif program == original:
+            call["cmd"] = command   # verbatim, as ConfigMgr hands it to CreateProcess
+        else:
+            call["cmd"] = (f'"{program}"' if " " in program else program) + (f" {rest}" if rest else "")
+        return self.run_command(
+            args, env, task_vars, display_cmd=command, chdir=chdir, output_encoding=args["output_encoding"], **call,
         )

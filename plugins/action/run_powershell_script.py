@@ -1,10 +1,14 @@
 # Copyright: (c) 2026, Task Sequence for Ansible maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run PowerShell Script: powershell.exe -File with ConfigMgr's execution policy and parameters."""
+"""Run PowerShell Script: powershell.exe through ansible.windows.win_command, so the script's
+exit code is the step's; the call itself is the collection's run_script.ps1."""
 
 from __future__ import annotations
 
+import base64
+import json
 import ntpath
+import re
 
 from ansible.errors import AnsibleActionFail
 
@@ -13,42 +17,40 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._step import 
     RUN_AS_SPEC,
     StepAction,
     package_location,
+    project_script,
 )
 
 POLICIES = ["AllSigned", "Bypass", "Undefined"]
 HIDDEN_PARAMETERS = "<parameters not logged: set log_parameters to show them>"
+PARAMETER_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# powershell.exe's command line holds the base64 of run_script.ps1; CreateProcess allows 32767 characters.
+MAX_COMMAND_LINE = 32767
 
 
-def quote(value: str) -> str:
-    """A PowerShell single-quoted literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def parameters_to_string(parameters) -> str:
-    """ConfigMgr's parameter string, from either its own string form or a dict."""
-    if parameters is None:
-        return ""
-    if isinstance(parameters, str):
-        return parameters.strip()
+def check_parameters(parameters) -> None:
+    """A ConfigMgr parameter string, or a dict of name: JSON value (splatted, never parsed)."""
+    if parameters is None or isinstance(parameters, str):
+        return
     if not isinstance(parameters, dict):
         raise AnsibleActionFail(
-            "parameters: give a string in ConfigMgr's form (-Name 'value' -Switch) or a dict of name: value."
+            f"parameters: is a {type(parameters).__name__}; give a string in ConfigMgr's form "
+            "(-Name 'value' -Switch) or a dictionary of parameter name: value."
         )
-    parts = []
     for name, value in parameters.items():
-        if not isinstance(name, str) or not name.replace("_", "").isalnum():
-            raise AnsibleActionFail(f"parameters: '{name}' is not a valid PowerShell parameter name.")
-        if value is True:
-            parts.append(f"-{name}")
-        elif value is False:
-            parts.append(f"-{name}:$false")
-        elif isinstance(value, (list, tuple)):
-            parts.append(f"-{name} " + ",".join(quote(str(v)) for v in value))
-        elif value is None:
-            parts.append(f"-{name} $null")
-        else:
-            parts.append(f"-{name} {quote(str(value))}")
-    return " ".join(parts)
+        if not isinstance(name, str) or not re.match(PARAMETER_NAME, name):
+            raise AnsibleActionFail(f"parameters: '{name}' is not a PowerShell parameter name (letters, digits, _).")
+        _check_value(f"parameters.{name}", value)
+
+
+def _check_value(field: str, value) -> None:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(f"{field}[{i}]", item)
+        return
+    raise AnsibleActionFail(f"{field}: a {type(value).__name__} cannot be passed to a script parameter; "
+                            "give a string, number, boolean (switch), null or a list of those.")
 
 
 class ActionModule(StepAction):
@@ -75,8 +77,14 @@ class ActionModule(StepAction):
             raise AnsibleActionFail("script: is empty; give the PowerShell code to run, or use script_name.")
         if args["script_name"] and not args["script_name"].lower().endswith(".ps1"):
             raise AnsibleActionFail(f"script_name: '{args['script_name']}' must name a .ps1 file.")
-        params = parameters_to_string(args["parameters"])
-        args["parameters"] = env.expand(params)
+        params = args["parameters"]
+        check_parameters(params)
+        # %Name% expands in the string form (ConfigMgr's), and in the dict's string values,
+        # which are then splatted as data: a value is never quoted into code.
+        if isinstance(params, str):
+            args["parameters"] = env.expand(params.strip()) or None
+        elif isinstance(params, dict):
+            args["parameters"] = {k: _expand_value(env, v) for k, v in params.items()}
 
     def run_step(self, args, env, task_vars):
         script_text, script_path = args["script"], None
@@ -94,14 +102,31 @@ class ActionModule(StepAction):
             script_text = self._loader.get_text_file_contents(path)
         policy = None if args["execution_policy"] == "Undefined" else args["execution_policy"]
         params = args["parameters"]
-        shown_params = params if args["log_parameters"] or not params else HIDDEN_PARAMETERS
+        call = project_script("run_script")
+        argv = ["powershell.exe", "-NoLogo", "-NoProfile", "-NonInteractive"]
+        if policy:
+            argv += ["-ExecutionPolicy", policy]
+        argv += ["-EncodedCommand", base64.b64encode(call.encode("utf-16-le")).decode("ascii")]
+        if sum(len(a) + 3 for a in argv) > MAX_COMMAND_LINE:   # pragma: no cover - the script is small
+            raise AnsibleActionFail("run_script.ps1 no longer fits a Windows command line")
+        shown = params if args["log_parameters"] or not params else HIDDEN_PARAMETERS
+        if isinstance(shown, dict):
+            shown = json.dumps(shown)
         shown_policy = f" -ExecutionPolicy {policy}" if policy else ""
-        return self.run_process(
+        target = script_path or args["script_name"] or "<inline script>"
+        return self.run_command(
             args, env, task_vars,
-            command_line=None,
-            display_cmd=f"powershell.exe{shown_policy} & '{args['script_name'] or '<inline script>'}' {shown_params}".rstrip(),
-            powershell={"script_text": script_text, "script_path": script_path, "arguments": params,
-                        "execution_policy": policy},
-            working_directory=args["start_in"],
-            quiet=bool(params) and not args["log_parameters"],
+            display_cmd=f"powershell.exe{shown_policy} & '{target}' {shown or ''}".rstrip(),
+            argv=argv,
+            stdin=json.dumps({"script": script_text, "path": script_path, "parameters": params}),
+            chdir=args["start_in"],
+            sensitive=bool(params) and not args["log_parameters"],
         )
+
+
+def _expand_value(env, value):
+    if isinstance(value, str):
+        return env.expand(value)
+    if isinstance(value, list):
+        return [_expand_value(env, v) for v in value]
+    return value

@@ -12,11 +12,18 @@ short_description: Run a command line on a Windows host (ConfigMgr's Run Command
 version_added: 0.1.0
 description:
   - Runs one program on the host the way ConfigMgr's C(Run Command Line) task sequence step does,
-    in one remote execution (a small collection script through M(ansible.windows.win_powershell)).
-  - The program is started directly, not through C(cmd.exe). Pipes, redirection and shell
-    built-ins need C(cmd /c). A program named without an extension is found the Windows way.
-  - Every task sequence variable is in the process environment; C(%Name%) in the options is
-    expanded before the command is sent.
+    in one remote execution of M(ansible.windows.win_command).
+  - The program is started directly (CreateProcess), not through C(cmd.exe). Pipes, redirection
+    and shell built-ins need C(cmd /c).
+  - The command line goes to CreateProcess verbatim (win_command's C(cmd)). When a working folder
+    is given (O(start_in) or O(package_id)) and the program is named without a drive or root, it
+    is run through win_command's C(argv), which also looks for the program in that folder, as
+    ConfigMgr does; its arguments are then split and re-quoted by the C runtime's rules.
+  - A program named without an extension is looked for as C(.exe) (CreateProcess's rule);
+    ConfigMgr also tries C(.com) and C(.bat): name those with their extension.
+  - Every task sequence variable is in the process environment (the task's C(environment),
+    which ansible-core sets for the module and its child); C(%Name%) in the options is expanded
+    before the command is sent.
   - Exit code C(3010) with the default O(success_codes) succeeds and sets RV(reboot_required).
 options:
   command_line:
@@ -37,6 +44,12 @@ options:
         itself (ConfigMgr's C(Disable 64-bit file system redirection)).
     type: bool
     default: false
+  output_encoding:
+    description:
+      - The encoding the program writes its output in, for a program that ignores the console's
+        code page (passed to win_command's C(output_encoding_override), e.g. C(windows-1252)).
+        By default the output is read as UTF-8.
+    type: str
 extends_documentation_fragment:
   - tasksequence.windows.step
   - tasksequence.windows.step.process
@@ -118,7 +131,8 @@ stderr_lines:
   type: list
   elements: str
 timed_out:
-  description: The process ran out of O(timeout) and was killed.
+  description: The process ran out of O(timeout); its WinRM command and shell were closed, which
+    ends the processes the shell started.
   returned: when the process ran
   type: bool
 """

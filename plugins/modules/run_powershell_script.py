@@ -11,8 +11,17 @@ module: run_powershell_script
 short_description: Run a PowerShell script on a Windows host (ConfigMgr's Run PowerShell Script step)
 version_added: 0.1.0
 description:
-  - Runs a script with C(powershell.exe -File), the way ConfigMgr's C(Run PowerShell Script) step
-    does, in one remote execution.
+  - Runs a script in C(powershell.exe), the way ConfigMgr's C(Run PowerShell Script) step does,
+    in one remote execution of M(ansible.windows.win_command), so the script's exit code is the
+    step's return code and is judged by O(success_codes).
+  - powershell.exe runs the collection's small call script (C(run_script.ps1), sent with
+    C(-EncodedCommand) under O(execution_policy)); the script, its path and its parameters
+    reach it as data on standard input. An inline or controller script is written to a temporary
+    C(.ps1) on the host first, so the execution policy applies to it, and removed afterwards.
+  - Exit code - C(exit N) in the script gives N; a script that ends normally gives 0; a
+    terminating error gives 1 (its message on standard error).
+  - The script runs as a script file, so C($PSScriptRoot) is the temporary folder for an inline
+    or controller script and the package folder for a package script.
   - The script is inline (O(script)), a file on the controller (O(script_name) found in the
     C(files) folders of the play or role), or a file in package content already on the host
     (O(script_name) with O(package_id)).
@@ -34,8 +43,13 @@ options:
     type: str
   parameters:
     description:
-      - Either ConfigMgr's parameter string (C(-Name 'value' -Switch); C(%Name%) expands) or a
-        dict of parameter name to value (C(true) is a switch, a list becomes an array).
+      - Either ConfigMgr's parameter string or a dict of parameter name to value.
+      - The string (C(-Name 'value' -Switch)) is parsed as PowerShell, as ConfigMgr parses it,
+        after C(%Name%) expands in it, so a variable's value becomes PowerShell code there. Use the
+        dict for values that come from variables or users.
+      - The dict is splatted (C(& script @parameters)); its values are never parsed as code.
+        Values are strings (C(%Name%) expands), numbers, booleans (C(true) sets a switch), null,
+        or lists of those.
     type: raw
   execution_policy:
     description:

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
+import signal
+import threading
+import time
 import typing as t
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import become_loader
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils import _secrets
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import (
@@ -68,7 +71,7 @@ class StepOutcome:
 
 
 def project_script(script_id: str) -> str:
-    """The text of one of the collection's PowerShell scripts (first line is its marker)."""
+    """The text of one of the collection's PowerShell scripts, as the host runs it."""
     with open(os.path.join(SCRIPT_DIR, f"{script_id}.ps1"), encoding="utf-8") as f:
         return f.read()
 
@@ -167,36 +170,68 @@ class StepAction(ActionBase):
             stored = env.set(name, last_chars(stdout), field="output_variable")
             variables[stored or name] = env.get(name, "")
 
-    def run_process(self, args: dict, env: TaskSequenceEnvironment, task_vars: dict, *,
-                    command_line: str | None, display_cmd: str, powershell: dict | None = None,
-                    working_directory: str | None = None, redirect_wow64: bool = False,
-                    quiet: bool = False) -> StepOutcome:
-        """Run one process on the host (one remote execution) under ConfigMgr's rules."""
+    def run_module(self, module: str, module_args: dict, task_vars: dict, *, sensitive: bool = False,
+                   environment: dict | None = None, timeout: int | None = None) -> dict:
+        """One remote execution of an ansible.windows module.
+
+        ``sensitive`` runs it with no_log, so Ansible.Basic censors the invocation and the
+        connection logs nothing of it. ``environment`` is added to the task's environment,
+        which ansible-core sets in the module's process and its children inherit.
+        ``timeout`` (seconds) stops the execution: see ``_remote_time_limit``.
+        """
+        no_log, environments = self._task.no_log, self._task.environment
+        if sensitive:
+            self._task.no_log = True
+        if environment:
+            # Values are data, never templates (ansible-core templates the task environment).
+            self._task.environment = [*_as_list(environments), {k: wrap_var(v) for k, v in environment.items()}]
+        try:
+            with _remote_time_limit(self._connection, timeout):
+                return self._execute_module(module_name=module, module_args=module_args, task_vars=task_vars)
+        finally:
+            self._task.no_log, self._task.environment = no_log, environments
+
+    def run_command(self, args: dict, env: TaskSequenceEnvironment, task_vars: dict, *, display_cmd: str,
+                    cmd: str | None = None, argv: list[str] | None = None, chdir: str | None = None,
+                    stdin: str | None = None, output_encoding: str | None = None,
+                    sensitive: bool = False) -> StepOutcome:
+        """Run one process through ansible.windows.win_command under ConfigMgr's rules for codes.
+
+        One remote execution. The task sequence variables are the process's environment; run
+        as another account goes through become (runas); a timeout ends the WinRM command.
+        """
         if self._task.check_mode:
+            # win_command has no check mode: report what would run, run nothing.
             return StepOutcome(succeeded=True, changed=True, msg=f"check mode: would run {display_cmd}",
                                fields={"cmd": display_cmd})
-        payload = {"command_line": command_line, "environment": env.as_environment(), "powershell": powershell}
-        params = {
-            "working_directory": working_directory,
-            "timeout_seconds": args.get("timeout") or 0,
-            "redirect_wow64": redirect_wow64,
-        }
-        sensitive = bool(quiet or env.secrets() or args.get("run_as_password"))
-        with self.run_as(args.get("run_as_user"), args.get("run_as_password")):
-            out = self.run_project_script("run_process", params, task_vars, sensitive=sensitive,
-                                          payload=json.dumps(payload))
-        stdout, stderr = out.get("stdout") or "", out.get("stderr") or ""
-        fields = {"cmd": display_cmd, "stdout": stdout, "stderr": stderr,
-                  "stdout_lines": stdout.splitlines(), "stderr_lines": stderr.splitlines(),
-                  "timed_out": bool(out.get("timed_out"))}
+        module_args: dict = {"argv": argv} if argv is not None else {"cmd": cmd}
+        if chdir:
+            module_args["chdir"] = chdir
+        if stdin is not None:
+            module_args["stdin"] = stdin
+        if output_encoding:
+            module_args["output_encoding_override"] = output_encoding
+        sensitive = bool(sensitive or env.secrets() or args.get("run_as_password"))
+        timeout = args.get("timeout")
+        try:
+            with self.run_as(args.get("run_as_user"), args.get("run_as_password")):
+                res = self.run_module("ansible.windows.win_command", module_args, task_vars, sensitive=sensitive,
+                                      environment=env.as_environment(), timeout=timeout)
+        except RemoteTimeout:
+            return StepOutcome(succeeded=False, rc=TIMEOUT_RC, changed=True, fields={"cmd": display_cmd, "timed_out": True},
+                               msg=f"the command ran longer than timeout ({timeout} s); its WinRM command and "
+                                   "the processes it started were stopped")
+        stdout, stderr = res.get("stdout") or "", res.get("stderr") or ""
+        fields = {"cmd": display_cmd, "stdout": stdout, "stderr": stderr, "stdout_lines": stdout.splitlines(),
+                  "stderr_lines": stderr.splitlines(), "timed_out": False}
+        rc = res.get("rc")
+        if res.get("failed") and "stdout" not in res:
+            # win_command could not start the program (rc is the Win32 error, e.g. 2: not found).
+            return StepOutcome(succeeded=False, rc=rc if isinstance(rc, int) and rc else NOT_FOUND_RC, changed=False,
+                               fields=fields, msg=f"the command could not be started: {res.get('msg') or 'unknown error'}")
+        if not isinstance(rc, int):
+            raise AnsibleActionFail(f"ansible.windows.win_command returned no exit code: {res.get('msg') or res}")
         variables: dict = {}
-        if not out.get("command_found", True):
-            return StepOutcome(succeeded=False, rc=NOT_FOUND_RC, changed=False, fields=fields,
-                               msg=f"the command could not be started: {stderr.strip() or 'not found'}")
-        if out.get("timed_out"):
-            return StepOutcome(succeeded=False, rc=TIMEOUT_RC, changed=True, fields=fields,
-                               msg=f"the command ran longer than timeout ({args['timeout']} s) and was stopped")
-        rc = out.get("rc")
         self.set_output_variable(env, args.get("output_variable"), stdout, variables)
         succeeded, reboot = success_outcome(rc, args["success_codes"])
         msg = "" if succeeded else f"the command returned {rc}, which is not in success_codes {args['success_codes']}"
@@ -218,36 +253,70 @@ class StepAction(ActionBase):
         finally:
             self._connection.set_become_plugin(previous)
 
-    def run_project_script(self, script_id: str, parameters: dict, task_vars: dict, *,
-                           sensitive: bool, payload: str | None = None) -> dict:
+    def run_project_script(self, script_id: str, parameters: dict, task_vars: dict, *, depth: int = 2) -> t.Any:
         """One remote execution: a collection script through ansible.windows.win_powershell.
 
-        Returns the script's single output object. ``payload`` (JSON text) reaches the
-        script as ``payload_json``, or, when ``sensitive``, as the SecureString
-        ``sensitive_payload`` through win_powershell's no_log ``sensitive_parameters``, so the
-        module's invocation never echoes it; ``sensitive`` also runs the module with no_log.
+        The script's data goes in win_powershell's ``parameters`` (bound by name, JSON types:
+        nothing of ours is quoted into code); returns the script's single output object.
         """
-        module_args = {"script": project_script(script_id), "parameters": dict(parameters)}
-        if payload is not None:
-            if sensitive:
-                module_args["sensitive_parameters"] = [{"name": "sensitive_payload", "value": payload}]
-            else:
-                module_args["parameters"]["payload_json"] = payload
-        no_log = self._task.no_log
-        if sensitive:
-            self._task.no_log = True
-        try:
-            res = self._execute_module(
-                module_name="ansible.windows.win_powershell", module_args=module_args, task_vars=task_vars
-            )
-        finally:
-            self._task.no_log = no_log
+        module_args = {"script": project_script(script_id), "parameters": parameters, "depth": depth}
+        res = self.run_module("ansible.windows.win_powershell", module_args, task_vars)
         output = res.get("output") or []
-        if res.get("failed") or len(output) != 1 or not isinstance(output[0], dict):
+        if res.get("failed") or len(output) != 1:
             errors = "; ".join(_error_text(e) for e in res.get("error") or [])
             reason = res.get("msg") or errors or "no result was returned"
             raise AnsibleActionFail(f"the {script_id} script failed on the host: {reason}")
         return output[0]
+
+
+class RemoteTimeout(BaseException):
+    """The step's time ran out. A BaseException, so no ``except Exception`` on the way swallows it."""
+
+
+@contextlib.contextmanager
+def _remote_time_limit(connection, seconds: int | None):
+    """Stop a remote execution after ``seconds``, as ConfigMgr kills a step that runs too long.
+
+    Windows has no kill-on-timeout for win_command, and async's watchdog leaves the program
+    running. WinRM does: the processes a shell starts live in the shell's job object, and
+    closing the shell ends them all, grandchildren included. So when time runs out the
+    WinRM command is signalled (the winrm plugin's own cleanup) and the shell is closed.
+    Like ansible-core's task timeout, this uses SIGALRM, so it needs the worker's main thread.
+    """
+    if not seconds:
+        yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        raise AnsibleActionFail("timeout: cannot be enforced outside the worker's main thread; "
+                                "leave timeout unset here.")
+
+    def expire(_signum, _frame):
+        raise RemoteTimeout()
+
+    outer = signal.getitimer(signal.ITIMER_REAL)[0]
+    if outer and outer <= seconds:
+        yield   # the task's own timeout (ansible-core's, also SIGALRM) ends it first
+        return
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    started = time.monotonic()
+    try:
+        yield
+    except RemoteTimeout:
+        with contextlib.suppress(Exception):
+            connection.close()
+        raise
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if outer:   # give the task's own timeout back what is left of it
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
+
+
+def _as_list(environments) -> list:
+    if not environments:
+        return []
+    return list(environments) if isinstance(environments, list) else [environments]
 
 
 def _error_text(record) -> str:

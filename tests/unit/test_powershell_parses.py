@@ -51,7 +51,7 @@ def syntax_errors(source: bytes):
 
 def test_project_scripts_exist():
     files = repo_ps1_files()
-    assert "plugins/plugin_utils/powershell/run_process.ps1" in files
+    assert {"plugins/plugin_utils/powershell/host_query.ps1", "plugins/plugin_utils/powershell/run_script.ps1"} <= set(files)
     assert all(open(os.path.join(ROOT, p), encoding="utf-8").readline().startswith("# tasksequence.windows script: ")
                for p in files if p.startswith("plugins/plugin_utils/powershell/"))
 

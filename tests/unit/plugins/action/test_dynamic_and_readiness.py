@@ -91,7 +91,8 @@ def test_readiness_all_pass(run_step, make_inventory_host, hardware):
 
 def test_readiness_runs_every_check_then_fails_4316(run_step, make_inventory_host, hardware):
     hw = hardware(memory_mb=2048, os={"version": "10.0.17763"}, on_ac_power=False,
-                  network_adapters=[{"name": "Wi-Fi", "connected": True, "wireless": True}],
+                  network_adapters=[{"name": "Wi-Fi", "mac": "00:15:5D:01:02:05", "connected": True, "wireless": True,
+                                     "ip_addresses": ["192.0.2.12"], "default_gateways": ["192.0.2.1"]}],
                   tpm={"present": True, "spec_version": "1.2", "enabled": True, "activated": True},
                   configmgr_client_version=None)
     res = run_step("check_readiness", {"memory_mb": 4096, "free_disk_mb": 1024, "min_os_version": "10.0.19041",
@@ -137,3 +138,33 @@ def test_dynamic_unchanged_when_values_already_set(run_step, make_inventory_host
     again = rules_result(run_step, make_inventory_host(hardware()), [], variables=[{"name": "Site", "value": "LON"}],
                          task_vars=first["ansible_facts"])
     assert again["changed"] is False
+
+
+def test_virtual_and_wan_adapters_do_not_make_a_host_wired(run_step, make_inventory_host, hardware):
+    # The recorded host also has a connected Hyper-V switch and a WAN Miniport (wmi_answers):
+    # with only Wi-Fi as hardware, the wired check must fail (MACAddress IS NOT NULL passed it).
+    hw = hardware(network_adapters=[{"name": "Wi-Fi", "mac": "00:15:5D:01:02:05", "connected": True,
+                                     "wireless": True, "ip_addresses": [], "default_gateways": []}])
+    res = run_step("check_readiness", {"network_connected": True, "network_wired": True, "continue_on_error": True},
+                   host=make_inventory_host(hw))
+    assert res["checks"]["network_connected"]["passed"] is True
+    assert res["checks"]["network_wired"]["passed"] is False
+    assert res["ansible_facts"]["tsenv_hardware"]["mac_addresses"] == ["00:15:5D:01:02:05"]
+
+
+def test_inventory_cut_by_depth_is_a_step_failure_not_a_crash(run_step, hardware):
+    from tests.unit.conftest import FakeHost, wmi_answers
+
+    answers = wmi_answers(hardware())
+    # What win_powershell returns when depth is too small: nested objects become type names.
+    answers["adapters"] = {"rows": ["System.Collections.Specialized.OrderedDictionary"], "error": None}
+    host = FakeHost(lambda name, args: {"changed": False, "output": [answers]})
+    res = run_step("check_readiness", {"network_wired": True, "continue_on_error": True}, host=host)
+    assert res["step_failed"] is True and "arrived as 'System.Collections.Specialized.OrderedDictionary'" in res["msg"]
+
+
+def test_inventory_language_and_units_from_wmi(run_step, make_inventory_host, hardware):
+    hw = hardware(os={"lcid": 1031, "language": "ignored"}, memory_mb=8192)
+    res = run_step("check_readiness", {"os_language": "de-DE", "memory_mb": 8192}, host=make_inventory_host(hw))
+    got = res["ansible_facts"]["tsenv_hardware"]
+    assert got["os"]["language"] == "de-DE" and got["memory_mb"] == 8192 and not res.get("failed")

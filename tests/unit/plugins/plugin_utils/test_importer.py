@@ -15,9 +15,12 @@ import zipfile
 import jsonschema
 import pytest
 
-from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsimport import import_sequence, summary_text
-from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsplaybook import playbook_text
-from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsxml import SequenceImportError
+from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import (
+    SequenceImportError,
+    import_sequence,
+    playbook_text,
+    summary_text,
+)
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 CORPUS = os.environ.get("TASKSEQUENCE_CORPUS") or os.path.abspath(os.path.join(ROOT, "..", "shared", "corpus"))

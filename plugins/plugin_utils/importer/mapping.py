@@ -7,7 +7,8 @@ Internal to this collection: no compatibility promise.
 Every step of the export is kept: a step of one of the 11 types becomes that module with its
 options; anything that cannot run here (OS deployment, WinPE-only) becomes a disabled
 placeholder that says why. Passwords never reach the definition: they become references to
-variables the user supplies (from a vault).
+variables the user supplies (from a vault). A value the export cannot mean (a non-numeric
+timeout, an unknown operator) is an error naming the step, its line and the fix.
 """
 
 from __future__ import annotations
@@ -17,24 +18,26 @@ import binascii
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsxml import (
-    SequenceImportError,
-    _safe_parse,
-    read_sequence,
-)
+from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import reader
+from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer.errors import Location, SequenceImportError
 
 FORMAT_VERSION = 1
 PREFIX = "SMS_TaskSequence_"
+# Documented limits (docs/importer.md): far above real sequences, and low enough that the
+# playbook's `when:` expressions stay within what Jinja's recursive parser handles.
+MAX_GROUP_DEPTH = 32
+MAX_CONDITION_DEPTH = 16
 
 VARIABLE_OPERATORS = {
     "equals": "equals", "notequals": "not_equals", "exists": "exists", "notexists": "not_exists",
     "less": "less", "lessequal": "less_equal", "greater": "greater", "greaterequal": "greater_equal",
-    "like": "like",
+    "like": "like", "notlike": "not_like",
 }
 COMPARE_OPERATORS = {
     "equals": "equals", "notequals": "not_equals", "less": "less", "lessequal": "less_equal",
-    "greater": "greater", "greaterequal": "greater_equal", "exists": "exists", "notexists": "not_exists",
+    "greater": "greater", "greaterequal": "greater_equal",
 }
+REGISTRY_OPERATORS = {**COMPARE_OPERATORS, "exists": "exists", "notexists": "not_exists", "nonexists": "not_exists"}
 # Step types that deploy an OS or only make sense in WinPE: kept as placeholders.
 OS_DEPLOYMENT = {
     "ApplyOperatingSystemAction": "applies an OS image (OS deployment)",
@@ -70,43 +73,66 @@ MDT_PLACEHOLDERS = {
     "BDD_InstallLanguagePacksOffline": "MDT offline language packs (OS deployment)",
     "BDD_RecoverDomainJoin": "MDT domain join recovery is OS deployment",
 }
-PASSWORD_PROPERTIES = {"RunAsPassword", "Password", "UserPassword", "DomainPassword", "AdminPassword",
-                       "ConnectNetworkFolderPassword"}
+UINT32_MAX = 4294967295
 
 
 class Placeholder(Exception):
     """This step cannot run with this collection; the message says why."""
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
+class Bad(Exception):
+    """The export holds a value it cannot mean; (problem, fix)."""
+
+    def __init__(self, problem: str, fix: str):
+        super().__init__(problem)
+        self.problem, self.fix = problem, fix
 
 
 def _bool(text) -> bool:
     return str(text).strip().lower() == "true"
 
 
-def _int_list(text: str | None) -> list[int] | None:
-    if not text or not text.strip():
-        return None
-    return [int(x) for x in text.split() if x.lstrip("-").isdigit()]
+def _uint(text: str, what: str, minimum: int = 0, maximum: int = UINT32_MAX) -> int:
+    """A ConfigMgr UInt32 (or narrower) value; anything else is refused, naming it."""
+    value = (text or "").strip()
+    if not re.fullmatch(r"[0-9]{1,10}", value) or not minimum <= int(value) <= maximum:
+        raise Bad(f"{what} is {text!r}, not a whole number from {minimum} to {maximum}.",
+                  f"Correct {what} in the task sequence (ConfigMgr writes it as digits only).")
+    return int(value)
+
+
+def _success_codes(text: str) -> list[int]:
+    codes = []
+    for part in text.split():
+        if not re.fullmatch(r"-?[0-9]{1,10}", part) or not -2147483648 <= int(part) <= UINT32_MAX:
+            raise Bad(f"successCodeList holds {part!r}, not an exit code.",
+                      "Give space-separated exit codes from 0 to 4294967295 (or their negative int32 form), "
+                      "e.g. successCodeList=\"0 3010\".")
+        codes.append(int(part))
+    return codes
 
 
 def _snake(text: str) -> str:
     s = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_")
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", s).lower() or "step"
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", s).lower()[:40] or "step"
 
 
 class Importer:
-    def __init__(self, root: ET.Element, info: dict, source_name: str):
-        self.root, self.info, self.source_name = root, info, source_name
+    def __init__(self, doc: reader.Document):
+        self.doc = doc
+        self.info, self.loc = doc.info, doc.loc
         self.secrets: list[dict] = []
         self.placeholders: list[dict] = []
         self.counts: dict[str, int] = {}
         self.imported = 0
+        self._secret_next: dict[str, int] = {}
         self._secret_names: set[str] = set()
+        self.attrs: dict = {}
+        self.variables_list: list[dict] = []
+        self.references: list[dict] = []
+        self.steps: list[dict] = []
 
-    # values ------------------------------------------------------------------------------
+    # values ------------------------------------------------------------------------------------
 
     @staticmethod
     def variables(elem: ET.Element) -> dict[str, dict]:
@@ -121,36 +147,41 @@ class Importer:
     def secret(self, step_name: str, what: str) -> str:
         """A reference to a variable the user provides, in place of a password."""
         base = f"tasksequence_secret_{_snake(step_name)}_{_snake(what)}"[:80]
-        name, n = base, 2
+        name = base
+        # A counter per base name keeps this linear however many steps share a name.
         while name in self._secret_names:
-            name, n = f"{base}_{n}", n + 1
+            n = self._secret_next.get(base, 2)
+            self._secret_next[base] = n + 1
+            name = f"{base}_{n}"
         self._secret_names.add(name)
         self.secrets.append({"variable": name, "step": step_name, "option": what})
         return "{{ " + name + " }}"
 
-    # conditions -----------------------------------------------------------------------------
+    # conditions --------------------------------------------------------------------------------
 
     def condition(self, elem: ET.Element | None):
         if elem is None:
             return None
-        nodes = [self._node(child) for child in elem]
-        nodes = [n for n in nodes if n is not None]
+        nodes = [n for n in (self._node(child, 1) for child in elem) if n is not None]
         if not nodes:
             return None
         return nodes[0] if len(nodes) == 1 else {"all": nodes}
 
-    def _node(self, elem: ET.Element):
+    def _node(self, elem: ET.Element, depth: int):
+        if depth > MAX_CONDITION_DEPTH:
+            raise Bad(f"conditions are nested more than {MAX_CONDITION_DEPTH} levels deep.",
+                      "Simplify the condition (real sequences nest a few levels).")
         if elem.tag == "operator":
             kind = (elem.get("type") or "and").lower()
-            children = [n for n in (self._node(c) for c in elem) if n is not None]
             key = {"and": "all", "or": "any", "not": "none"}.get(kind)
             if key is None:
-                raise Placeholder(f"condition operator '{kind}' is unknown")
-            return {key: children}
+                raise Bad(f"condition operator type {elem.get('type')!r} is not and, or or not.",
+                          "Correct the condition in the task sequence editor.")
+            return {key: [n for n in (self._node(c, depth + 1) for c in elem) if n is not None]}
         if elem.tag == "osConditionGroup":
             leaves = []
             for key in elem.iter("platformKey"):
-                leaf = {"architecture": "x64" if key.get("arch") in ("x64", "amd64") else key.get("arch") or "x86"}
+                leaf = {"architecture": "x64" if (key.get("arch") or "").lower() in ("x64", "amd64") else "x86"}
                 if key.get("minVer"):
                     leaf["min_version"] = key.get("minVer")
                 if key.get("maxVer"):
@@ -167,9 +198,10 @@ class Importer:
         kind = (elem.get("type") or "").replace(PREFIX, "").replace("ConditionExpression", "")
         v = {x.get("name"): (x.text or "") for x in elem.findall("variable")}
         if kind == "Variable":
-            op = VARIABLE_OPERATORS.get((v.get("Operator") or "equals").lower())
+            op = VARIABLE_OPERATORS.get((v.get("Operator") or "").lower())
             if op is None:
-                raise Placeholder(f"variable condition operator '{v.get('Operator')}' is unknown")
+                raise Bad(f"variable condition on {v.get('Variable')!r} has operator {v.get('Operator')!r}.",
+                          "Use one of " + ", ".join(sorted(set(VARIABLE_OPERATORS))) + ".")
             leaf = {"name": v.get("Variable", ""), "operator": op}
             if op not in ("exists", "not_exists"):
                 leaf["value"] = v.get("Value", "")
@@ -181,14 +213,13 @@ class Importer:
             leaf = {"path": v.get("Path", "")}
             if v.get("DateTime"):
                 leaf["date_time"] = v["DateTime"]
-                leaf["date_time_operator"] = COMPARE_OPERATORS.get((v.get("DateTimeOperator") or "equals").lower(), "equals")
+                leaf["date_time_operator"] = self._op(COMPARE_OPERATORS, v.get("DateTimeOperator"), "DateTimeOperator")
             if kind == "File" and v.get("Version"):
                 leaf["version"] = v["Version"]
-                leaf["version_operator"] = COMPARE_OPERATORS.get((v.get("VersionOperator") or "equals").lower(), "equals")
+                leaf["version_operator"] = self._op(COMPARE_OPERATORS, v.get("VersionOperator"), "VersionOperator")
             return {kind.lower(): leaf}
         if kind == "Registry":
-            op = COMPARE_OPERATORS.get((v.get("Operator") or "exists").lower(), "exists")
-            leaf = {"key": v.get("KeyPath", ""), "operator": op}
+            leaf = {"key": v.get("KeyPath", ""), "operator": self._op(REGISTRY_OPERATORS, v.get("Operator"), "Operator")}
             if v.get("Value"):
                 leaf["value"] = v["Value"]
             if v.get("Type"):
@@ -207,16 +238,14 @@ class Importer:
             return {"os_language": {"language": v.get("Language") or v.get("LanguageId") or ""}}
         raise Placeholder(f"condition type '{elem.get('type')}' is not supported")
 
-    # steps ---------------------------------------------------------------------------------
+    @staticmethod
+    def _op(table: dict, text: str | None, what: str) -> str:
+        op = table.get((text or "equals").lower())
+        if op is None:
+            raise Bad(f"{what} is {text!r}.", "Use one of " + ", ".join(sorted(set(table))) + ".")
+        return op
 
-    def items(self, parent: ET.Element) -> list[dict]:
-        out = []
-        for elem in parent:
-            if elem.tag == "group":
-                out.append(self.group(elem))
-            elif elem.tag in ("step", "subtasksequence"):
-                out.append(self.step(elem))
-        return out
+    # items -------------------------------------------------------------------------------------
 
     def _common(self, elem: ET.Element, item: dict) -> None:
         if elem.get("description"):
@@ -226,19 +255,21 @@ class Importer:
         if _bool(elem.get("continueOnError")):
             item["continue_on_error"] = True
 
-    def group(self, elem: ET.Element) -> dict:
+    def group_start(self, elem: ET.Element) -> dict:
         item: dict = {"group": elem.get("name") or "(unnamed group)"}
         self._common(elem, item)
+        item["steps"] = []
+        return item
+
+    def group_condition(self, item: dict, elem: ET.Element) -> None:
         try:
-            cond = self.condition(elem.find("condition"))
+            cond = self.condition(elem)
         except Placeholder as e:
             item["disabled"] = True
             item["note"] = f"disabled by the importer: {e}"
             cond = None
         if cond:
             item["conditions"] = cond
-        item["steps"] = self.items(elem)
-        return item
 
     def step(self, elem: ET.Element) -> dict:
         raw_type = elem.get("type") or ""
@@ -247,13 +278,15 @@ class Importer:
         item: dict = {"name": name}
         self._common(elem, item)
         item["source"] = {"type": raw_type or "(untyped MDT command)"}
-        if elem.get("timeout"):
-            item["timeout"] = int(elem.get("timeout"))
-        codes = _int_list(elem.get("successCodeList"))
-        if codes is not None:
-            item["success_codes"] = codes
-        if elem.get("retryCount") and int(elem.get("retryCount")) > 0:
-            item["retry_count"] = int(elem.get("retryCount"))
+        if elem.get("timeout") is not None:
+            item["timeout"] = _uint(elem.get("timeout"), "timeout", minimum=1)
+        codes = elem.get("successCodeList")
+        if codes is not None and codes.strip():
+            item["success_codes"] = _success_codes(codes)
+        if elem.get("retryCount") is not None:
+            retries = _uint(elem.get("retryCount"), "retryCount")
+            if retries:
+                item["retry_count"] = retries
         run_in = (elem.get("runIn") or "").lower()
         try:
             cond = self.condition(elem.find("condition"))
@@ -266,7 +299,6 @@ class Importer:
             item["options"] = options
             self.imported += 1
         except Placeholder as e:
-            item.pop("module", None)
             item["module"] = None
             item["options"] = {}
             item["disabled"] = True
@@ -371,7 +403,7 @@ class Importer:
 
     def _map_SetDynamicVariablesAction(self, v, val, action, name):
         rules_xml = val("OSDSetDynamicVariablesRules") or "<Rules/>"
-        root = _safe_parse(rules_xml, f"step '{name}' rules")
+        root = reader.parse_small(rules_xml, self.loc.inner(f"rules of step {name!r}"))
         rules, loose = [], []
         for rule in root.findall("Rule"):
             variables = []
@@ -385,6 +417,9 @@ class Importer:
                 loose.extend(variables)
                 continue
             expr = cond.find("expression")
+            if expr is None:
+                raise Bad("a dynamic variable rule's condition holds no <expression>.",
+                          "Re-create the rule in the task sequence editor.")
             rules.append({**self._rule(expr), "variables": variables})
         return "set_dynamic_variables", {"rules": rules, "variables": loose}
 
@@ -403,7 +438,7 @@ class Importer:
         if kind == "MakeModel":
             return {"type": "make_model", "make": v.get("Make", "*"), "model": v.get("Model", "*")}
         if kind == "Variable":
-            op = VARIABLE_OPERATORS.get((v.get("Operator") or "equals").lower(), "equals")
+            op = self._op(VARIABLE_OPERATORS, v.get("Operator"), "rule Operator")
             rule = {"type": "variable", "variable": v.get("Variable", ""), "operator": op}
             if op not in ("exists", "not_exists"):
                 rule["value"] = v.get("Value", "")
@@ -417,11 +452,11 @@ class Importer:
             return _bool(val(flag, "false"))
 
         if on("OSDCheckMemory"):
-            options["memory_mb"] = int(val("OSDMemory", "0"))
+            options["memory_mb"] = _uint(val("OSDMemory", "0"), "OSDMemory")
         if on("OSDCheckProcessorSpeed"):
-            options["cpu_speed_mhz"] = int(val("OSDProcessorSpeed", "0"))
+            options["cpu_speed_mhz"] = _uint(val("OSDProcessorSpeed", "0"), "OSDProcessorSpeed")
         if on("OSDCheckFreeDiskSpace"):
-            options["free_disk_mb"] = int(val("OSDFreeDiskSpace", "0"))
+            options["free_disk_mb"] = _uint(val("OSDFreeDiskSpace", "0"), "OSDFreeDiskSpace")
         if on("OSDCheckOSType"):
             options["os_type"] = "server" if (val("OSDOSType") or "").lower() == "server" else "client"
         if on("OSDCheckOSArchitecture"):
@@ -464,7 +499,7 @@ class Importer:
 
     def _map_InstallApplicationAction(self, v, val, action, name):
         options: dict = {}
-        count = int(val("OSDAppCount", "0") or 0)
+        count = _uint(val("OSDAppCount", "0"), "OSDAppCount", maximum=10000)
         apps = [val(f"OSDApp{i}DisplayName") or val(f"OSDApp{i}Name") or "" for i in range(count)]
         if apps:
             options["applications"] = apps
@@ -475,7 +510,7 @@ class Importer:
         if _bool(val("OSDAppClearCache", "false")):
             options["clear_cache"] = True
         if val("RetryCount"):
-            options["retry_count"] = int(val("RetryCount"))
+            options["retry_count"] = _uint(val("RetryCount"), "RetryCount", minimum=1, maximum=5)
         return "install_application", options
 
     def _map_InstallSoftwareAction(self, v, val, action, name):
@@ -494,7 +529,7 @@ class Importer:
         if val("SMSTSSoftwareUpdateScanUseCache") is not None:
             options["use_cached_scan"] = _bool(val("SMSTSSoftwareUpdateScanUseCache"))
         if val("RetryCount"):
-            options["retry_count"] = int(val("RetryCount"))
+            options["retry_count"] = _uint(val("RetryCount"), "RetryCount", minimum=1, maximum=5)
         return "install_software_updates", options
 
     def _map_RebootAction(self, v, val, action, name):
@@ -509,35 +544,100 @@ class Importer:
         else:
             options["notify_user"] = False
         timeout = val("SMSRebootTimeout") or val("MessageTimeout")
-        if timeout and timeout.isdigit():
-            options["message_timeout"] = int(timeout)
+        if timeout:
+            options["message_timeout"] = _uint(timeout, "SMSRebootTimeout")
         return "restart_computer", options
 
+    # the document ------------------------------------------------------------------------------
+
     def run(self) -> dict:
-        definition: dict = {
-            "format_version": FORMAT_VERSION,
-            "name": self.root.get("name") or self.info.get("name") or self.source_name,
-        }
-        if self.root.get("description") or self.info.get("description"):
-            definition["description"] = self.root.get("description") or self.info.get("description")
-        definition["source"] = {k: v for k, v in {
-            "format": self.info.get("format"), "container": self.info.get("container"), "file": self.source_name,
-            "package_id": self.info.get("package_id"), "version": self.root.get("version")}.items() if v}
-        global_vars = []
-        gvl = self.root.find("globalVarList")
-        for var in gvl.findall("variable") if gvl is not None else []:
+        """Read the document as a stream: each step is mapped when its end tag arrives, then dropped."""
+        frames: list[list] = []    # open elements: [elem, kind, ordinal, item]
+        ordinal = 0
+        at = 0   # the step or group being read, for the error's line and column
+        group_depth = 0
+        try:
+            for event, elem, _depth in reader.events(self.doc.text, self.loc):
+                if event == "start":
+                    parent = frames[-1] if frames else None
+                    if parent is None:
+                        if elem.tag != "sequence":
+                            raise self.loc.error(
+                                f"the document is a <{elem.tag}>, not a task sequence (<sequence>, or a CIM INSTANCE "
+                                "with a Sequence property).", "Import the task sequence's own export.")
+                        self.attrs = dict(elem.attrib)
+                        frames.append([elem, "container", 0, {"steps": self.steps}])
+                    elif parent[1] == "container" and elem.tag in reader.ITEM_TAGS:
+                        ordinal += 1
+                        at = ordinal
+                        if elem.tag == "group":
+                            group_depth += 1
+                            if group_depth > MAX_GROUP_DEPTH:
+                                raise Bad(f"groups are nested more than {MAX_GROUP_DEPTH} levels deep.",
+                                          "Flatten the groups (real sequences nest a few levels).")
+                            frames.append([elem, "container", ordinal, self.group_start(elem)])
+                        else:
+                            frames.append([elem, "item", ordinal, None])
+                    else:
+                        frames.append([elem, "other", ordinal, None])
+                    continue
+                entry = frames.pop()
+                parent = frames[-1] if frames else None
+                if entry[1] == "item":
+                    at = entry[2]   # errors in this step point at its start tag
+                    parent[3]["steps"].append(self.step(elem))
+                    elem.clear()
+                elif entry[1] == "container" and parent is not None:
+                    group_depth -= 1
+                    parent[3]["steps"].append(entry[3])
+                    elem.clear()
+                elif parent is not None and parent[1] == "container":
+                    at = parent[2]
+                    if elem.tag == "condition" and "group" in parent[3]:
+                        self.group_condition(parent[3], elem)
+                    elif elem.tag == "globalVarList" and len(frames) == 1:
+                        self.global_variables(elem)
+                    elif elem.tag == "referenceList" and len(frames) == 1:
+                        self.reference_list(elem)
+                    elem.clear()
+        except Bad as e:
+            line, column = reader.locate(self.doc.text, at) if at else (None, None)
+            raise SequenceImportError(e.problem, file=self.loc.file, member=self.loc.member, context=self._context(at),
+                                      line=line, column=column, fix=e.fix) from None
+        return self.definition()
+
+    def _context(self, ordinal: int) -> str | None:
+        parts = [p for p in (self.loc.context, f"item {ordinal} of the sequence" if ordinal else None) if p]
+        return ", ".join(parts) or None
+
+    def global_variables(self, elem: ET.Element) -> None:
+        for var in elem.findall("variable"):
             entry = {"name": var.get("name") or "", "value": var.text or ""}
             if _bool(var.get("hidden")):
                 entry["value"], entry["hidden"] = self.secret("sequence", entry["name"]), True
-            global_vars.append(entry)
-        definition["variables"] = global_vars
-        refs = []
-        rl = self.root.find("referenceList")
-        for ref in rl.findall("reference") if rl is not None else []:
-            refs.append({k: ref.get(k) for k in ("package", "program", "application") if ref.get(k)})
-        if refs:
-            definition["references"] = refs
-        definition["steps"] = self.items(self.root)
+            self.variables_list.append(entry)
+
+    def reference_list(self, elem: ET.Element) -> None:
+        for ref in elem.findall("reference"):
+            self.references.append({k: ref.get(k) for k in ("package", "program", "application") if ref.get(k)})
+
+    def definition(self) -> dict:
+        attrs, info = self.attrs, self.info
+        definition: dict = {
+            "format_version": FORMAT_VERSION,
+            "name": attrs.get("name") or info.get("name") or info.get("sequence_id") or self.loc.file,
+        }
+        if attrs.get("description") or info.get("description"):
+            definition["description"] = attrs.get("description") or info.get("description")
+        fmt = "mdt" if attrs.get("version", "").startswith("3.0") and attrs.get("name") is not None else "configmgr"
+        definition["source"] = {k: v for k, v in {
+            "format": fmt, "container": info.get("container"), "file": self.loc.file,
+            "member": info.get("member"), "package_id": info.get("package_id"),
+            "version": attrs.get("version")}.items() if v}
+        definition["variables"] = self.variables_list
+        if self.references:
+            definition["references"] = self.references
+        definition["steps"] = self.steps
         definition["secrets"] = self.secrets
         definition["import_summary"] = {"steps": sum(self.counts.values()), "imported": self.imported,
                                         "placeholders": self.placeholders, "step_types": dict(sorted(self.counts.items()))}
@@ -559,7 +659,7 @@ def _decode_script(encoded: str) -> str:
     except (binascii.Error, ValueError):
         return encoded   # not encoded: the script itself
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = raw.decode("utf-16")
+        text = raw.decode("utf-16", "replace")
     else:
         try:
             text = raw.decode("utf-8-sig")
@@ -569,23 +669,8 @@ def _decode_script(encoded: str) -> str:
     return text.replace("\r\n", "\n")
 
 
-def import_sequence(source: bytes | str, name: str = "<input>", *, lenient: bool = False) -> dict:
-    """The sequence definition of a ConfigMgr/MDT export (any accepted container)."""
-    root, info = read_sequence(source, name, lenient=lenient)
-    return Importer(root, info, name).run()
+def import_documents(docs: list[reader.Document]) -> list[dict]:
+    return [Importer(doc).run() for doc in docs]
 
 
-def summary_text(definition: dict) -> str:
-    s = definition["import_summary"]
-    lines = [f"{definition['name']}: {s['steps']} steps, {s['imported']} imported, {len(s['placeholders'])} placeholders"]
-    reasons: dict[str, int] = {}
-    for p in s["placeholders"]:
-        reasons[p["reason"]] = reasons.get(p["reason"], 0) + 1
-    lines += [f"  {n} x placeholder: {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])]
-    if definition["secrets"]:
-        lines.append(f"  {len(definition['secrets'])} secret(s) to supply: "
-                     + ", ".join(s_["variable"] for s_ in definition["secrets"]))
-    return "\n".join(lines)
-
-
-__all__ = ["SequenceImportError", "import_sequence", "summary_text"]
+__all__ = ["FORMAT_VERSION", "Importer", "Location", "import_documents"]
