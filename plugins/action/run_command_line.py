@@ -38,7 +38,7 @@ class ActionModule(StepAction):
     }
     MUTUALLY_EXCLUSIVE = [("start_in", "package_id")]
     REQUIRED_TOGETHER = [("run_as_user", "run_as_password")]
-    EXPAND = ("command_line", "start_in", "output_variable", "run_as_user")
+    EXPAND = ("command_line", "start_in", "run_as_user")
 
     def check_args(self, args, env):
         command = args["command_line"].strip()

@@ -70,7 +70,7 @@ class ActionModule(StepAction):
     MUTUALLY_EXCLUSIVE = [("script", "script_name"), ("script", "package_id")]
     REQUIRED_ONE_OF = [("script", "script_name")]
     REQUIRED_TOGETHER = [("run_as_user", "run_as_password")]
-    EXPAND = ("script_name", "start_in", "output_variable", "run_as_user")
+    EXPAND = ("script_name", "start_in", "run_as_user")
 
     def check_args(self, args, env):
         if args["script"] is not None and not args["script"].strip():

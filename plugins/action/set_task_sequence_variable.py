@@ -12,7 +12,7 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import
 class ActionModule(StepAction):
     ARGUMENT_SPEC = {
         "name": {"type": "str", "required": True},
-        "value": {"type": "str", "default": ""},
+        "value": {"type": "raw", "default": "", "accept": (str, int, float, bool)},
         "hidden": {"type": "bool", "default": False},
     }
     EXPAND = ("value",)

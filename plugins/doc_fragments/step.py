@@ -61,7 +61,7 @@ options:
   timeout:
     description:
       - Seconds the process may run (ConfigMgr's 1-999 minutes, so 1 to 59940). When it runs
-        out, the step stops its WinRM command and closes the WinRM shell: Windows ends every
+        out, the step stops its WinRM command and closes the WinRM shell, and Windows ends every
         process the shell started (they live in the shell's job object), and the step fails with
         RV(rc=1460) and RV(timed_out=true).
       - Enforced on the controller with C(SIGALRM), as ansible-core's task C(timeout) is, over the

@@ -20,7 +20,7 @@ description:
     is run through win_command's C(argv), which also looks for the program in that folder, as
     ConfigMgr does; its arguments are then split and re-quoted by the C runtime's rules.
   - A program named without an extension is looked for as C(.exe) (CreateProcess's rule);
-    ConfigMgr also tries C(.com) and C(.bat): name those with their extension.
+    ConfigMgr also tries C(.com) and C(.bat), so name those with their extension.
   - Every task sequence variable is in the process environment (the task's C(environment),
     which ansible-core sets for the module and its child); C(%Name%) in the options is expanded
     before the command is sent.

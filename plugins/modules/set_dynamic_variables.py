@@ -84,8 +84,9 @@ options:
             type: str
             required: true
           value:
-            description: Value (C(%Name%) expands); empty deletes.
-            type: str
+            description: Value (C(%Name%) expands); empty deletes. A number or boolean is
+              stored as text (C(true)/C(false)); a list or dictionary is refused.
+            type: raw
             default: ""
           hidden:
             description: Do not display this value.
@@ -103,8 +104,9 @@ options:
         type: str
         required: true
       value:
-        description: Value (C(%Name%) expands); empty deletes.
-        type: str
+        description: Value (C(%Name%) expands); empty deletes. A number or boolean is stored
+          as text (C(true)/C(false)); a list or dictionary is refused.
+        type: raw
         default: ""
       hidden:
         description: Do not display this value.

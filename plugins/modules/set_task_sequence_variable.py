@@ -22,7 +22,9 @@ options:
   value:
     description:
       - The value; C(%Name%) references expand. An empty value deletes the variable.
-    type: str
+      - Task sequence variables hold text. A number is stored as written in decimal and a
+        boolean as C(true) or C(false); a list or a dictionary is refused.
+    type: raw
     default: ""
   hidden:
     description:

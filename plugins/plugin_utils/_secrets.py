@@ -15,6 +15,7 @@ execution environment) cannot read old hidden values and says so by name.
 from __future__ import annotations
 
 import os
+import re
 import typing as t
 
 from ansible.errors import AnsibleActionFail
@@ -27,14 +28,33 @@ def _key_path() -> str:
     return os.environ.get(KEY_FILE_ENV) or os.path.expanduser("~/.ansible/tasksequence_windows.key")
 
 
+def _load(path: str):
+    from cryptography.fernet import Fernet
+
+    mode = os.stat(path).st_mode
+    if mode & 0o077:
+        raise AnsibleActionFail(
+            f"the key file {path} for hidden task sequence values can be read by other users "
+            f"(mode {mode & 0o777:o}); run: chmod 600 {path}"
+        )
+    with open(path, "rb") as f:
+        try:
+            return Fernet(f.read().strip())
+        except ValueError:
+            raise AnsibleActionFail(
+                f"the key file {path} for hidden task sequence values is not a valid key (it must hold one "
+                f"Fernet key). Restore it from a backup, or move it away to start with a new key "
+                "(hidden values stored with the old key are then lost)."
+            ) from None
+
+
 def _fernet():
     # Imported here so plugins that never touch hidden values do not need cryptography.
     from cryptography.fernet import Fernet
 
     path = _key_path()
     try:
-        with open(path, "rb") as f:
-            return Fernet(f.read().strip())
+        return _load(path)
     except FileNotFoundError:
         pass
     os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
@@ -43,8 +63,7 @@ def _fernet():
         # O_EXCL: two forks racing to create the key must end up with the same one.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        with open(path, "rb") as f:
-            return Fernet(f.read().strip())
+        return _load(path)
     with os.fdopen(fd, "wb") as f:
         f.write(key)
     return Fernet(key)
@@ -67,22 +86,41 @@ def unseal(name: str, token: str) -> str:
         ) from None
 
 
+# A hidden value this short is masked only where it stands alone (not inside a word or a
+# number): ConfigMgr hides a variable's value, not every matching substring of all output,
+# and masking "1" everywhere would turn "Box-10" into "Box-********0".
+SHORT_SECRET = 4
+
+
 def scrub(data: t.Any, secrets: t.Iterable[str]) -> t.Any:
-    """Return ``data`` with every occurrence of each secret replaced by the mask."""
-    needles = sorted({s for s in secrets if s}, key=len, reverse=True)
+    """A copy of ``data`` for display, with each secret replaced by the mask.
+
+    Never apply this to data that is stored or sent to the host: it is for what is shown.
+    """
+    needles = sorted({s for s in secrets if isinstance(s, str) and s}, key=len, reverse=True)
     if not needles:
         return data
-    return _scrub(data, needles)
+    patterns = [_pattern(n) for n in needles]
+    return _scrub(data, patterns)
 
 
-def _scrub(data: t.Any, needles: list[str]) -> t.Any:
+def scrub_text(text: str, secrets: t.Iterable[str]) -> str:
+    return scrub(text, secrets)
+
+
+def _pattern(needle: str) -> re.Pattern:
+    if len(needle) >= SHORT_SECRET:
+        return re.compile(re.escape(needle))
+    return re.compile(r"(?<![\w.-])" + re.escape(needle) + r"(?![\w.-])")
+
+
+def _scrub(data: t.Any, patterns: list) -> t.Any:
     if isinstance(data, str):
-        for needle in needles:
-            if needle in data:
-                data = data.replace(needle, MASK)
+        for pattern in patterns:
+            data = pattern.sub(MASK, data)
         return data
     if isinstance(data, dict):
-        return {k: _scrub(v, needles) for k, v in data.items()}
+        return {_scrub(k, patterns): _scrub(v, patterns) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
-        return [_scrub(v, needles) for v in data]
+        return [_scrub(v, patterns) for v in data]
     return data

@@ -31,7 +31,6 @@ from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils import _secrets
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import (
-    HIDDEN_FACT,
     TaskSequenceEnvironment,
     TaskSequenceVariableError,
     check_name,
@@ -47,6 +46,10 @@ RUN_AS_SPEC: dict[str, dict] = {
 }
 
 DEFAULT_SUCCESS_CODES = [0, 3010]
+# Options that name a variable: never %Name%-expanded (a hidden value would become a name).
+NAME_OPTIONS = ("output_variable",)
+CODE_OPTIONS = ("success_codes",)
+UINT32 = 2 ** 32
 REBOOT_CODES = (3010,)
 OUTPUT_VARIABLE_CHARS = 1000
 MAX_TIMEOUT = 999 * 60   # ConfigMgr allows 1-999 minutes
@@ -100,8 +103,10 @@ class StepAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
 
+        spec = {**self.ARGUMENT_SPEC, **COMMON_SPEC}
+        check_raw_types(self._task.args, spec)
         _validation, args = self.validate_argument_spec(
-            argument_spec={**self.ARGUMENT_SPEC, **COMMON_SPEC},
+            argument_spec=_without_accept(spec),
             mutually_exclusive=self.MUTUALLY_EXCLUSIVE,
             required_one_of=self.REQUIRED_ONE_OF,
             required_together=self.REQUIRED_TOGETHER,
@@ -110,19 +115,12 @@ class StepAction(ActionBase):
         env = TaskSequenceEnvironment.from_task_vars(task_vars)
         secrets = [args.get(k) for k, spec in self.ARGUMENT_SPEC.items() if spec.get("no_log") and args.get(k)]
         step_name = self._task.get_name()
+        try:
+            self.prepare(args, env, secrets)
+        except AnsibleActionFail as e:
+            # An error message may quote an option that expanded a hidden value.
+            raise type(e)(_secrets.scrub_text(e.message, env.secrets() + secrets)) from None
         env.begin_step(step_name)
-        for option in self.EXPAND:
-            if isinstance(args.get(option), str):
-                args[option] = env.expand(args[option])
-        if args.get("output_variable"):
-            check_name(args["output_variable"], "output_variable")
-        timeout = args.get("timeout")
-        if timeout is not None and not 1 <= timeout <= MAX_TIMEOUT:
-            raise AnsibleActionFail(
-                f"timeout: {timeout} is out of range; give seconds from 1 to {MAX_TIMEOUT} "
-                "(ConfigMgr's 1-999 minutes), or leave it unset for no limit."
-            )
-        self.check_args(args, env)
 
         try:
             outcome = self.run_step(args, env, task_vars)
@@ -150,11 +148,32 @@ class StepAction(ActionBase):
         if not outcome.succeeded and args["continue_on_error"]:
             result["step_failed"] = True
             result["msg"] = f"{outcome.msg} (continue_on_error: the sequence goes on)".lstrip()
-        # The ciphertexts are not scrubbed: a short secret could occur inside one and corrupt it.
-        sealed = result["ansible_facts"].pop(HIDDEN_FACT)
+        # Masking is for display only: the facts are stored data (hidden values are already
+        # the mask there), so only what is shown is scrubbed.
+        facts = result.pop("ansible_facts")
         result = _secrets.scrub(result, env.secrets() + secrets)
-        result["ansible_facts"][HIDDEN_FACT] = sealed
+        result["ansible_facts"] = facts
         return result
+
+    def prepare(self, args: dict, env: TaskSequenceEnvironment, secrets: list) -> None:
+        """Expand %Name% and check every option: all of it before anything reaches the host."""
+        for option in self.EXPAND:
+            if isinstance(args.get(option), str):
+                args[option] = env.expand(args[option])
+        for option in NAME_OPTIONS:
+            if args.get(option) is None:
+                continue
+            check_name(args[option], option)
+        for option in CODE_OPTIONS:
+            if option in args and args[option] is not None:
+                args[option] = check_exit_codes(args[option], option)
+        timeout = args.get("timeout")
+        if timeout is not None and not 1 <= timeout <= MAX_TIMEOUT:
+            raise AnsibleActionFail(
+                f"timeout: {timeout} is out of range; give seconds from 1 to {MAX_TIMEOUT} "
+                "(ConfigMgr's 1-999 minutes), or leave it unset for no limit."
+            )
+        self.check_args(args, env)
 
     def check_args(self, args: dict, env: TaskSequenceEnvironment) -> None:
         """Step-specific checks of the options, before anything runs on the host."""
@@ -341,8 +360,70 @@ def package_location(task_vars: dict, package_id: str, field: str = "package_id"
 
 
 def success_outcome(rc: int | None, success_codes: t.Iterable[int]) -> tuple[bool, bool]:
-    """(succeeded, reboot_required) for a process exit code under ConfigMgr's rules."""
+    """(succeeded, reboot_required) for a process exit code under ConfigMgr's rules.
+
+    Windows exit codes are 32-bit: -1 and 4294967295 are the same code.
+    """
     if rc is None:
         return False, False
-    succeeded = rc in set(success_codes)
-    return succeeded, succeeded and rc in REBOOT_CODES
+    succeeded = rc % UINT32 in {code % UINT32 for code in success_codes}
+    return succeeded, succeeded and rc % UINT32 in REBOOT_CODES
+
+
+def check_exit_codes(codes: t.Any, field: str) -> list[int]:
+    """Exit codes as Windows reports them: 0 to 4294967295, or their negative int32 form."""
+    if not codes:
+        raise AnsibleActionFail(f"{field}: is empty; give at least one exit code that means success (ConfigMgr: 0 3010).")
+    for code in codes:
+        if isinstance(code, bool) or not isinstance(code, int) or not -(2 ** 31) <= code < UINT32:
+            raise AnsibleActionFail(
+                f"{field}: {code!r} is not a Windows exit code; give whole numbers from 0 to 4294967295 "
+                "(or -2147483648 to -1 for the same codes written signed)."
+            )
+    return list(codes)
+
+
+# Ansible's own conversions would turn a list or a number into text: refuse them instead.
+_RAW_TYPES: dict[str, tuple] = {"str": (str,), "int": (int, str), "bool": (bool, str), "list": (list,),
+                                "dict": (dict,)}
+
+
+def _without_accept(spec: dict) -> dict:
+    """The spec without our own ``accept`` key, for Ansible's validator."""
+    out = {}
+    for name, option in spec.items():
+        option = {k: v for k, v in option.items() if k != "accept"}
+        if isinstance(option.get("options"), dict):
+            option["options"] = _without_accept(option["options"])
+        out[name] = option
+    return out
+
+
+def check_raw_types(raw: dict, spec: dict, where: str = "") -> None:
+    """Refuse an option given as the wrong kind of value, before any conversion."""
+    for name, value in (raw or {}).items():
+        option = spec.get(name)
+        if option is None or value is None:
+            continue
+        kind = option.get("type", "str")
+        allowed = option.get("accept", _RAW_TYPES.get(kind))
+        field = f"{where}{name}"
+        if allowed is None:
+            continue
+        if kind == "int" and isinstance(value, bool) or not isinstance(value, allowed):
+            raise AnsibleActionFail(
+                f"{field}: is a {type(value).__name__}; give a {kind}"
+                + (" (quote it in YAML if it is text)" if kind == "str" else "") + "."
+            )
+        if kind == "list":
+            element = option.get("elements")
+            for index, item in enumerate(value):
+                if element == "dict" and option.get("options"):
+                    if not isinstance(item, dict):
+                        raise AnsibleActionFail(f"{field}[{index}]: is a {type(item).__name__}; give a dictionary.")
+                    check_raw_types(item, option["options"], f"{field}[{index}].")
+                elif element in ("str", "int") and (
+                        isinstance(item, bool) or not isinstance(item, _RAW_TYPES[element] if element == "str" else int)):
+                    raise AnsibleActionFail(f"{field}[{index}]: is a {type(item).__name__}; give a {element}.")
+        if kind == "dict" and option.get("options") and isinstance(value, dict):
+            check_raw_types(value, option["options"], f"{field}.")

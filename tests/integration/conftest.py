@@ -58,9 +58,31 @@ class Runner:
         return proc
 
 
+# A real Windows inventory instead of simulated hosts (docs/testing.md). Its hosts must be named
+# win01 and win02 (or have those aliases); tests that need the simulated host's counters or
+# state skip themselves, saying so.
+REAL_INVENTORY = os.environ.get("TASKSEQUENCE_WINDOWS_INVENTORY")
+
+
+class RealHosts:
+    simulated = False
+
+    def __init__(self, inventory_path: str):
+        self.inventory_path = os.path.abspath(inventory_path)
+
+    def _simulator_only(self, *_args, **_kwargs):
+        pytest.skip("simulator-only: needs the simulated host's counters or machine state")
+
+    counters = reset_counters = machine = _simulator_only
+
+
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
+    if REAL_INVENTORY:
+        yield RealHosts(REAL_INVENTORY)
+        return
     with Fleet(2, tmp_path_factory.mktemp("winsim"), transport="both", reboot_seconds=2, seed=SEED) as f:
+        f.simulated = True
         yield f
 
 

@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsimport import import_sequence
-from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsplaybook import playbook_text
+from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import import_sequence, playbook_text
 
 pytestmark = pytest.mark.integration
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "unit", "fixtures", "configmgr", "runnable.xml")

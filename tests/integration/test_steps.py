@@ -10,7 +10,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 PLAYBOOKS = ["tests_sequence.yml", "tests_run_command_line.yml", "tests_run_powershell_script.yml",
-             "tests_dynamic_and_readiness.yml"]
+             "tests_dynamic_and_readiness.yml", "tests_host_truth.yml"]
 
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
@@ -27,19 +27,20 @@ def _one_task_playbook(tmp_path, task: dict, gather: bool = False) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("task,modules,scripts", [
+@pytest.mark.parametrize("task,modules", [
     ({"name": "Echo", "tasksequence.windows.run_command_line": {"command_line": "cmd.exe /c echo hi"}},
-     {"ansible.windows.win_powershell": 1}, {"run_process": 1}),
+     {"ansible.windows.win_command": 1}),
     ({"name": "Script", "tasksequence.windows.run_powershell_script": {"script": "Write-Output 'hi'"}},
-     {"ansible.windows.win_powershell": 1}, {"run_process": 1}),
-    ({"name": "Var", "tasksequence.windows.set_task_sequence_variable": {"name": "A", "value": "1"}}, {}, {}),
+     {"ansible.windows.win_command": 1}),
+    ({"name": "Ready", "tasksequence.windows.check_readiness": {"memory_mb": 1}},
+     {"ansible.windows.win_powershell": 1}),
+    ({"name": "Var", "tasksequence.windows.set_task_sequence_variable": {"name": "A", "value": "1"}}, {}),
 ])
-def test_remote_executions_per_step(ansible, fleet, tmp_path, task, modules, scripts):
+def test_remote_executions_per_step(ansible, fleet, tmp_path, task, modules):
     fleet.reset_counters("win01")
     ansible.playbook(_one_task_playbook(tmp_path, task))
     counters = fleet.counters("win01")
     assert counters["host_side"]["modules"] == modules
-    assert counters["host_side"]["scripts"] == scripts
     assert counters["host_side"]["executions"] == sum(modules.values())
     if not modules:
         assert counters["http"]["requests"] == 0   # not even a connection
@@ -48,8 +49,8 @@ def test_remote_executions_per_step(ansible, fleet, tmp_path, task, modules, scr
 def test_inventory_once_per_boot(ansible, fleet, tmp_path):
     fleet.reset_counters("win01")
     ansible.playbook("tests_dynamic_and_readiness.yml", limit="win01")
-    # Four steps use the inventory; the host is asked once.
-    assert fleet.counters("win01")["host_side"]["scripts"] == {"hardware_inventory": 1}
+    # Four steps use the inventory; the host is asked once (one host_query through win_powershell).
+    assert fleet.counters("win01")["host_side"]["modules"].get("ansible.windows.win_powershell") == 1
 
 
 def test_check_mode_changes_nothing_on_the_host(ansible, fleet, tmp_path):

@@ -5,8 +5,8 @@
 Internal to this collection: no compatibility promise.
 
 Exports are downloaded and shared; a step named ``{{ lookup('pipe', ...) }}`` must stay text.
-Every string that comes from an export is written with ``!unsafe`` (Ansible never templates
-it), and never inside a Jinja expression: ansible-core evaluates templates embedded in string
+Every string that comes from an export and holds a template marker is written with ``!unsafe``
+(Ansible never templates it; text without a marker never is), and never put inside a Jinja expression: ansible-core evaluates templates embedded in string
 constants of an expression. The only strings left live are the importer's own: secret references
 (``{{ tasksequence_secret_<name> }}``) in the places where the importer put them.
 """
@@ -17,6 +17,7 @@ import re
 
 import yaml
 
+MARKERS = re.compile(r"\{\{|\{%|\{#")   # Jinja's variable, block and comment starts
 SECRET_REF = re.compile(r"^\{\{ (tasksequence_secret_[a-z0-9_]{1,100}) \}\}$")
 # YAML line breaks (PyYAML counts NEL and the Unicode separators too) and other controls.
 _COMMENT_UNSAFE = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
@@ -41,7 +42,11 @@ def _str_presenter(dumper, data):
 
 
 def _unsafe_presenter(dumper, data):
-    return dumper.represent_scalar("!unsafe", str(data), style=_style(data))
+    # Only text Jinja could read is tagged: ansible-core resolves a tagged scalar's type ignoring its
+    # quotes (`!unsafe '5'` loads as 5, `!unsafe ''` as None, `!unsafe '*'` fails), and text without
+    # a template marker is never templated anyway.
+    tag = "!unsafe" if MARKERS.search(data) else "tag:yaml.org,2002:str"
+    return dumper.represent_scalar(tag, str(data), style=_style(data))
 
 
 Dumper.add_representer(str, _str_presenter)

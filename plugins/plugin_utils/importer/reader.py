@@ -117,10 +117,13 @@ def guard(text: str, loc: Location) -> None:
                         "(they could expand or fetch content).", "Remove the <!DOCTYPE ...> declaration.",
                         line=parser.CurrentLineNumber, column=parser.CurrentColumnNumber + 1) from None
     except expat.ExpatError as e:
-        raise loc.error(f"not well-formed XML: {expat.ErrorString(e.code)}.",
-                        "Fix the file (for example remove anything before the <?xml ?> declaration), or import "
-                        "with lenient=true to skip what precedes the declaration.",
-                        line=e.lineno, column=e.offset + 1) from None
+        message = expat.ErrorString(e.code)
+        if e.code == expat.errors.codes[expat.errors.XML_ERROR_MISPLACED_XML_PI]:
+            fix = ("Remove what precedes the <?xml ?> declaration, or import with lenient=true to skip it "
+                   "(seen in hand-edited exports).")
+        else:
+            fix = "Fix the XML at that position (the file was edited by hand or truncated), or export it again."
+        raise loc.error(f"not well-formed XML: {message}.", fix, line=e.lineno, column=e.offset + 1) from None
 
 
 def parse_small(text: str, loc: Location) -> ET.Element:

@@ -14,6 +14,7 @@ import zipfile
 
 import jsonschema
 import pytest
+import yaml
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import (
     SequenceImportError,
@@ -74,7 +75,7 @@ def test_corpus_imports_with_the_files_own_counts(path):
 
 def test_malformed_file_refused_with_line_and_column():
     path = next(p for p in CORPUS_FILES if os.path.basename(p) == MALFORMED)
-    with pytest.raises(SequenceImportError, match=r"not well-formed XML at line 4, column 1"):
+    with pytest.raises(SequenceImportError, match=r"Reference.xml, line 4, column 1: not well-formed XML"):
         load(path, lenient=False)
 
 
@@ -140,7 +141,7 @@ def test_fixture_round_trip_every_step_type_and_condition():
 @pytest.mark.parametrize("doc,needle", [
     (b'<?xml version="1.0"?><!DOCTYPE sequence [<!ENTITY x "y">]><sequence>&x;</sequence>', "declares a DTD"),
     (b'<!DOCTYPE sequence SYSTEM "http://example.invalid/x.dtd"><sequence/>', "declares a DTD"),
-    (b"<sequence><step></sequence>", "not well-formed XML at line 1, column"),
+    (b"<sequence><step></sequence>", "line 1, column 19: not well-formed XML: mismatched tag"),
     (b"<policy/>", "not a task sequence"),
 ])
 def test_unsafe_or_wrong_documents_refused(doc, needle):
@@ -182,9 +183,19 @@ def test_generated_playbooks_pass_syntax_check_and_lint(tmp_path):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
 
 
+def walk_tasks(tasks):
+    for task in tasks:
+        yield task
+        for key in ("block", "rescue", "always"):
+            yield from walk_tasks(task.get(key) or [])
+
+
 def test_generated_playbook_shape():
     text = playbook_text(load(os.path.join(FIXTURES, "all-steps.xml")))
     assert "tasksequence_secret_run_agent_setup_run_as_password" in text and "should-never-be-read" not in text
-    assert "tsenv | default({}) is tasksequence.windows.tsvar(\"AgentLevel\", \"greater_equal\", \"5\")" in text
+    play = yaml.safe_load(text.replace("!unsafe", ""))
+    run = next(t for t in walk_tasks(play[0]["tasks"]) if t["name"] == "Run agent setup")
+    ref = re.search(r"tsvar\((ts_c\d+)\.name, 'greater_equal', \1\.value\)", run["when"]).group(1)
+    assert run["vars"][ref] == {"name": "AgentLevel", "value": "5"}   # data in vars, never in the expression
     assert "ansible.windows.win_reg_stat" in text and "ansible.builtin.fail" in text   # planned modules fail loudly
     assert "Apply OS (placeholder, not run:" in text and "rescue:" in text
