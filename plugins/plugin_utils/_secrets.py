@@ -24,6 +24,10 @@ MASK = "********"
 KEY_FILE_ENV = "TASKSEQUENCE_WINDOWS_KEY_FILE"
 
 
+class KeyFileError(AnsibleActionFail):
+    """The controller's key file is unsafe or unusable: a setup error, not a step failure."""
+
+
 def _key_path() -> str:
     return os.environ.get(KEY_FILE_ENV) or os.path.expanduser("~/.ansible/tasksequence_windows.key")
 
@@ -33,7 +37,7 @@ def _load(path: str):
 
     mode = os.stat(path).st_mode
     if mode & 0o077:
-        raise AnsibleActionFail(
+        raise KeyFileError(
             f"the key file {path} for hidden task sequence values can be read by other users "
             f"(mode {mode & 0o777:o}); run: chmod 600 {path}"
         )
@@ -41,7 +45,7 @@ def _load(path: str):
         try:
             return Fernet(f.read().strip())
         except ValueError:
-            raise AnsibleActionFail(
+            raise KeyFileError(
                 f"the key file {path} for hidden task sequence values is not a valid key (it must hold one "
                 f"Fernet key). Restore it from a backup, or move it away to start with a new key "
                 "(hidden values stored with the old key are then lost)."
@@ -106,6 +110,11 @@ def scrub(data: t.Any, secrets: t.Iterable[str]) -> t.Any:
 
 def scrub_text(text: str, secrets: t.Iterable[str]) -> str:
     return scrub(text, secrets)
+
+
+def contains(text: str, secret: str) -> bool:
+    """Whether ``text`` shows ``secret`` (by the same rule as masking)."""
+    return bool(secret) and _pattern(secret).search(text) is not None
 
 
 def _pattern(needle: str) -> re.Pattern:

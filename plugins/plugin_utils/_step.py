@@ -124,7 +124,7 @@ class StepAction(ActionBase):
 
         try:
             outcome = self.run_step(args, env, task_vars)
-        except TaskSequenceVariableError:
+        except (TaskSequenceVariableError, _secrets.KeyFileError):
             raise
         except AnsibleActionFail as e:
             # A failure on the host is the step's failure: continue_on_error applies to it.

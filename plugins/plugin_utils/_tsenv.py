@@ -83,6 +83,7 @@ class TaskSequenceEnvironment:
         self._sealed: dict[str, str] = {}
         self._clear_hidden: dict[str, str] = {}
         self._index: dict[str, str] = {}
+        self._expanded_hidden: set[str] = set()   # expansions that took in a hidden value
         for name, value in (values or {}).items():
             self._store(name, "" if value is None else str(value))
         for name, token in (hidden or {}).items():
@@ -136,9 +137,10 @@ class TaskSequenceEnvironment:
         if value == "":
             self.delete(name)
             return None
-        # A value that carries a hidden value is hidden too: otherwise scrubbing the
-        # facts would store the mask in its place.
-        hidden = hidden or (not engine and any(secret in value for secret in self.secrets() if secret))
+        # A value that carries a hidden value is hidden too: otherwise the plain tsenv fact
+        # would show the secret in clear.
+        hidden = hidden or (not engine and (value in self._expanded_hidden
+                                            or any(_secrets.contains(value, secret) for secret in self.secrets())))
         key = self._store(name, value)
         if hidden:
             self._sealed[key] = _secrets.seal(value)
@@ -172,11 +174,18 @@ class TaskSequenceEnvironment:
         if not isinstance(text, str) or "%" not in text:
             return text
 
+        took_hidden = False
+
         def repl(match: re.Match) -> str:
+            nonlocal took_hidden
             value = self.get(match.group(1))
+            took_hidden = took_hidden or (value is not None and self.is_hidden(match.group(1)))
             return match.group(0) if value is None else value
 
-        return _EXPAND_RE.sub(repl, text)
+        expanded = _EXPAND_RE.sub(repl, text)
+        if took_hidden:
+            self._expanded_hidden.add(expanded)
+        return expanded
 
     def begin_step(self, step_name: str) -> None:
         self.set(CURRENT_ACTION, step_name or "(unnamed step)", engine=True)
