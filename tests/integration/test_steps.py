@@ -67,17 +67,29 @@ def test_check_mode_changes_nothing_on_the_host(ansible, fleet, tmp_path):
     assert "c:\\temp\\check.txt" in fleet.machine("win01").state_snapshot()["files"]
 
 
-def test_hidden_values_never_in_verbose_output(ansible, tmp_path):
+def test_hidden_values_never_in_verbose_output(ansible, fleet, tmp_path):
     secret = "Zq7-hidden-" + os.urandom(6).hex()
     log = tmp_path / "ansible.log"
-    proc = ansible.playbook("tests_hidden_values.yml", "-vvvv",
-                            env={"TS_TEST_SECRET": secret, "ANSIBLE_LOG_PATH": str(log)})
+    cache = tmp_path / "facts"
+    tree = tmp_path / "tree"
+    proc = ansible.playbook("tests_hidden_values.yml", "-vvvv", "--tree", str(tree),
+                            env={"TS_TEST_SECRET": secret, "ANSIBLE_LOG_PATH": str(log),
+                                 "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile",
+                                 "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache),
+                                 "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree"})
     assert "failed=0" in proc.stdout
     assert "JoinPassword" in proc.stdout          # the run really shows variables at -vvvv
     deploy = json.dumps("Deploy-Test-Passw0rd!")[1:-1]
-    for text in (proc.stdout, proc.stderr, log.read_text()):
-        assert secret not in text
-        assert deploy not in text
+    places = {"stdout": proc.stdout, "stderr": proc.stderr, "log": log.read_text()}
+    for folder in (cache, tree):
+        assert folder.is_dir() and any(folder.iterdir()), f"{folder} was not written"
+        places.update({str(p): p.read_text() for p in folder.rglob("*") if p.is_file()})
+    found = {where: text.count(secret) + text.count(deploy) for where, text in places.items()}
+    assert sum(found.values()) == 0, f"secrets found: { {k: v for k, v in found.items() if v} }"
+    if getattr(fleet, "simulated", False):
+        # The host needs the value only inside the processes that used it: nothing of it is kept.
+        for name in ("win01", "win02"):
+            assert secret not in json.dumps(fleet.machine(name).state_snapshot())
 
 
 def test_bad_option_fails_before_the_host(ansible, fleet, tmp_path):
