@@ -60,16 +60,11 @@ class ActionModule(StepAction):
         if not args["disable_wow64_redirection"] and not host_is_32bit(task_vars):
             # ConfigMgr runs the command from a 32-bit process: System32 is SysWOW64 to it.
             program = _cmdline.wow64_program(program)
-        call: dict = {}
-        if chdir and _cmdline.is_bare_or_relative(program):
-            # ConfigMgr finds setup.exe in the working folder. win_command does too, but only
-            # for argv (Resolve-ExecutablePath also looks in chdir): the arguments are re-quoted
-            # by C rules, which programs that read their command line themselves may see differently.
-            call["argv"] = [program, *_cmdline.split_arguments(rest)]
-        elif program == original:
-            call["cmd"] = command   # verbatim, as ConfigMgr hands it to CreateProcess
-        else:
-            call["cmd"] = (f'"{program}"' if " " in program else program) + (f" {rest}" if rest else "")
+        if program != original:
+            command = (f'"{program}"' if " " in program else program) + (f" {rest}" if rest else "")
         return self.run_command(
-            args, env, task_vars, display_cmd=command, chdir=chdir, output_encoding=args["output_encoding"], **call,
+            # Verbatim, as ConfigMgr hands it to CreateProcess. win_command looks for the program on
+            # PATH and then in chdir (Resolve-ExecutablePath), so setup.exe in the package folder runs.
+            args, env, task_vars, display_cmd=args["command_line"].strip(), cmd=command, chdir=chdir,
+            output_encoding=args["output_encoding"],
         )

@@ -15,12 +15,12 @@ description:
     in one remote execution of M(ansible.windows.win_command).
   - The program is started directly (CreateProcess), not through C(cmd.exe). Pipes, redirection
     and shell built-ins need C(cmd /c).
-  - The command line goes to CreateProcess verbatim (win_command's C(cmd)). When a working folder
-    is given (O(start_in) or O(package_id)) and the program is named without a drive or root, it
-    is run through win_command's C(argv), which also looks for the program in that folder, as
-    ConfigMgr does; its arguments are then split and re-quoted by the C runtime's rules.
-  - A program named without an extension is looked for as C(.exe) (CreateProcess's rule);
-    ConfigMgr also tries C(.com) and C(.bat), so name those with their extension.
+  - The command line goes to CreateProcess verbatim (win_command's C(cmd)). The program is looked
+    for on C(PATH) and then in the working folder (O(start_in) or the package folder), so a
+    C(setup.exe) in the package runs, as in ConfigMgr.
+  - A program named without an extension is looked for as C(.exe) (ansible.windows'
+    C(Resolve-ExecutablePath)); ConfigMgr also tries C(.com) and C(.bat), so name those with
+    their extension.
   - Every task sequence variable is in the process environment (the task's C(environment),
     which ansible-core sets for the module and its child); C(%Name%) in the options is expanded
     before the command is sent.

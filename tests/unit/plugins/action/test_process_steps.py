@@ -27,13 +27,13 @@ def test_command_line_one_win_command_with_environment(run_step, make_process_ho
     assert run_step.action._task.environment == []   # the task's own environment is given back
 
 
-def test_program_in_start_in_is_found_through_argv(run_step, make_process_host, remote_params):
-    # CreateProcess (win_command's cmd) does not look in chdir; Resolve-ExecutablePath (argv) does.
+def test_command_line_goes_verbatim_with_its_working_folder(run_step, make_process_host, remote_params):
+    # win_command resolves setup.exe on PATH, then in chdir: no re-quoting of the arguments.
     host = make_process_host()
-    run_step("run_command_line", {"command_line": 'setup.exe /S /D="C:\\Program Files\\App" "a b"',
-                                  "start_in": r"C:\Pkg"}, host=host)
+    line = 'setup.exe /S /D="C:\\Program Files\\App" PROP="a b"'
+    run_step("run_command_line", {"command_line": line, "start_in": r"C:\Pkg"}, host=host)
     p = remote_params(host)
-    assert p["argv"] == ["setup.exe", "/S", "/D=C:\\Program Files\\App", "a b"] and "cmd" not in p
+    assert p["cmd"] == line and "argv" not in p
     assert p["chdir"] == r"C:\Pkg"
 
 
@@ -213,19 +213,6 @@ def test_powershell_bad_options(run_step, make_process_host, args, needle):
     with pytest.raises(AnsibleActionFail, match=needle):
         run_step("run_powershell_script", args, host=host)
     assert host.calls == []
-
-
-# The C runtime's splitting (CommandLineToArgvW), from Microsoft's documented examples.
-@pytest.mark.parametrize("line,expected", [
-    ('"abc" d e', ["abc", "d", "e"]),
-    (r'a\\\b d"e f"g h', [r"a\\\b", "de fg", "h"]),
-    (r'a\\\"b c d', [r'a\"b', "c", "d"]),
-    (r'a\\\\"b c" d e', [r"a\\b c", "d", "e"]),
-    ('a"b"" c d', ['ab" c d']),
-    ("", []),
-])
-def test_split_arguments(line, expected):
-    assert _cmdline.split_arguments(line) == expected
 
 
 def test_split_program_takes_the_first_token_without_escapes():
