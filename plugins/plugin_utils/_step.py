@@ -309,7 +309,11 @@ def _remote_time_limit(connection, seconds: int | None):
         raise AnsibleActionFail("timeout: cannot be enforced outside the worker's main thread; "
                                 "leave timeout unset here.")
 
+    expired = False
+
     def expire(_signum, _frame):
+        nonlocal expired
+        expired = True
         raise RemoteTimeout()
 
     outer = signal.getitimer(signal.ITIMER_REAL)[0]
@@ -321,15 +325,31 @@ def _remote_time_limit(connection, seconds: int | None):
     started = time.monotonic()
     try:
         yield
-    except RemoteTimeout:
-        with contextlib.suppress(Exception):
-            connection.close()
-        raise
+    except BaseException:
+        if not expired:
+            raise
+        # The alarm cut a request short, and the connection plugin's own cleanup may have
+        # failed on the half-used session in its place: the step timed out all the same.
+        _close_shell_anew(connection)
+        raise RemoteTimeout() from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         if outer:   # give the task's own timeout back what is left of it
             signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - started), 0.001))
+
+
+def _close_shell_anew(connection) -> None:
+    """Close the timed-out WinRM shell from a fresh session (the old one is out of step)."""
+    old_shell = getattr(connection, "shell_id", None)
+    with contextlib.suppress(Exception):
+        connection.reset()          # a new session (and shell) for what comes next
+        protocol = getattr(connection, "protocol", None)
+        if old_shell and protocol is not None and old_shell != getattr(connection, "shell_id", None):
+            protocol.close_shell(old_shell)   # ends the processes in the old shell's job
+            return
+    with contextlib.suppress(Exception):
+        connection.close()          # psrp and others: closing ends the remote processes
 
 
 def _as_list(environments) -> list:

@@ -72,9 +72,21 @@ def test_continue_on_error_keeps_facts_flowing(run_step, make_process_host):
 
 
 def test_timeout_stops_the_remote_command_and_closes_the_shell(run_step, make_process_host):
-    res = run_step("run_command_line", {"command_line": "slow.exe", "timeout": 1}, host=make_process_host(seconds=5))
+    host = make_process_host(seconds=5)
+    answer = host.handler
+
+    def handler(name, args):   # a WinRM connection with a shell open when the time runs out
+        connection = host.action._connection
+        connection.shell_id = "shell-1"
+        connection.reset.side_effect = lambda: setattr(connection, "shell_id", "shell-2")
+        return answer(name, args)
+
+    host.handler = handler
+    res = run_step("run_command_line", {"command_line": "slow.exe", "timeout": 1}, host=host)
     assert res["failed"] and res["rc"] == 1460 and res["timed_out"] is True
-    run_step.action._connection.close.assert_called_once()   # the WinRM shell (and its job) goes
+    connection = run_step.action._connection
+    connection.reset.assert_called_once()                              # a fresh session for what follows
+    connection.protocol.close_shell.assert_called_once_with("shell-1")  # the old shell (and its job) goes
 
 
 def test_not_found_is_rc_2(run_step, make_process_host):
