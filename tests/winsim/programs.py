@@ -129,18 +129,29 @@ def env_get(env: dict, name: str, default: str | None = None) -> str | None:
 
 
 def split_program(command_line: str) -> tuple[str, str]:
-    """The first token of a command line and the rest, as CreateProcess splits them."""
-    cmd = command_line.strip()
+    """The first token of a command line and the rest.
+
+    CommandLineToArgvW's rule for argv[0] (which CreateProcess with a NULL lpApplicationName and
+    Process.psm1:203 both use): a leading quote runs to the next quote, with no backslash
+    escapes; otherwise the name ends at the first blank.
+    """
+    cmd = command_line.lstrip(" \t")
     if cmd.startswith('"'):
         end = cmd.find('"', 1)
         end = len(cmd) if end < 0 else end
-        return cmd[1:end], cmd[end + 1:].lstrip()
-    parts = cmd.split(None, 1)
+        return cmd[1:end], cmd[end + 1:].lstrip(" \t")
+    parts = re.split(r"[ \t]+", cmd, maxsplit=1)
     return (parts[0] if parts else ""), (parts[1] if len(parts) > 1 else "")
 
 
 def argv(args: str) -> list[str]:
-    """CommandLineToArgvW for the arguments (quotes, backslash-quote escapes)."""
+    """How a C program (CommandLineToArgvW / the MSVC runtime) splits its arguments.
+
+    2n backslashes before a quote -> n backslashes and the quote toggles quoting; 2n+1 -> n and
+    a literal quote; other backslashes are literal; blanks outside quotes separate arguments.
+    guess: a doubled quote inside quotes is one literal quote and quoting goes on (the MSVC
+    2008+ rule); CommandLineToArgvW's handling of that corner differs between Windows versions.
+    """
     out, buf, i, quoted, have = [], "", 0, False, False
     while i < len(args):
         c = args[i]
@@ -180,22 +191,71 @@ def argv(args: str) -> list[str]:
     return out
 
 
+def escape_argument(arg: str) -> str:
+    """ConvertTo-EscapedArgument (ansible.windows Process.psm1:91-115): quote only when needed, C rules."""
+    if not arg:
+        return '""'
+    if not re.search(r'[\s"]', arg):
+        return arg
+    arg = arg.replace('"', '\\"')
+    arg = re.sub(r'(\\+)\\"', r'\1\1\\"', arg)
+    arg = re.sub(r"(\\+)$", r"\1\1", arg)
+    return f'"{arg}"'
+
+
+POWERSHELL_DIR = "System32\\WindowsPowerShell\\v1.0"   # under %SystemRoot%: the image folder of a module's host
+
+
+def _has_dir(name: str) -> bool:
+    return "\\" in name or "/" in name or re.match(r"^[A-Za-z]:", name) is not None
+
+
+def is_abs_path(name: str) -> bool:
+    """[IO.Path]::GetFullPath(name) -eq name, near enough: a drive-rooted or UNC path."""
+    return re.match(r"^[A-Za-z]:\\", name) is not None or name.startswith("\\\\")
+
+
+def search_folders(ctx: Context, image_dir: str | None = None) -> list[str]:
+    """SearchPath's order (SafeProcessSearchMode off, the default), which CreateProcess uses for a NULL lpApplicationName.
+
+    Sources: the CreateProcessW documentation, lpCommandLine: "1. The directory from which the
+    application loaded. 2. The current directory for the parent process. 3. The 32-bit Windows
+    system directory. 4. The 16-bit Windows system directory. 5. The Windows directory. 6. The
+    directories that are listed in the PATH environment variable"; SearchPathW with lpPath NULL
+    searches the same folders. ``ctx`` is the *parent* (its cwd is the parent's, not the child's
+    lpCurrentDirectory); ``image_dir`` the folder of the parent's executable, when known.
+    """
+    windir = ctx.getenv("SystemRoot") or "C:\\Windows"
+    folders = [image_dir] if image_dir else []
+    folders += [ctx.cwd, windir + "\\System32", windir + "\\System", windir]
+    return folders + [d for d in (ctx.getenv("PATH") or "").split(";") if d.strip()]
+
+
 def resolve(ctx: Context, name: str, *, cmd_style: bool = False, extensions: tuple | None = None,
-            folders: list | None = None) -> tuple[str, dict]:
-    """(path, file record) of the program ``name`` names; ProgramNotFound if none."""
+            folders: list | None = None, image_dir: str | None = None) -> tuple[str, dict]:
+    """(path, file record) of the program ``name`` names; ProgramNotFound (Win32 error 2) if none.
+
+    Default: CreateProcess with a NULL lpApplicationName (ctx is the parent): ".exe" appended when
+    the name has no extension, and only .exe ("If the file name does not contain an extension,
+    .exe is appended", CreateProcessW docs, lpCommandLine), unless it has a path; a name with a path is taken as it is;
+    a bare name is searched in ``search_folders``. ``cmd_style``: cmd.exe's own search (current
+    directory, then PATH; every PATHEXT extension). ``folders``: only these folders.
+    """
     name = name.strip().strip('"')
     if not name:
         raise ProgramNotFound()
-    has_dir = "\\" in name or "/" in name or re.match(r"^[A-Za-z]:", name)
     exts: tuple = ("",)
-    if not ntpath.splitext(name)[1]:
+    # CreateProcessW docs: "If the file name ends in a period (.) with no extension, or if the file
+    # name contains a path, .exe is not appended." (cmd.exe tries PATHEXT either way.)
+    if not ntpath.splitext(name)[1] and not name.endswith(".") and (cmd_style or extensions is not None
+                                                                     or not _has_dir(name)):
         if extensions is not None:
             exts = extensions
         elif cmd_style:
             exts = tuple(e.lower() for e in (ctx.getenv("PATHEXT") or ".COM;.EXE;.BAT;.CMD").split(";") if e)
         else:
             exts = (".exe",)
-    if has_dir:
+    if _has_dir(name):
         full = ctx.abspath(name)
         try:
             ctx.check_access(full)
@@ -204,9 +264,9 @@ def resolve(ctx: Context, name: str, *, cmd_style: bool = False, extensions: tup
         bases = [full]
     else:
         if folders is None:
-            windir = ctx.getenv("SystemRoot") or "C:\\Windows"
-            folders = [ctx.cwd] if cmd_style else [ctx.cwd, windir + "\\System32", windir]
-            folders += [d for d in (ctx.getenv("PATH") or "").split(";") if d.strip()]
+            folders = [ctx.cwd] if cmd_style else search_folders(ctx, image_dir)
+            if cmd_style:
+                folders += [d for d in (ctx.getenv("PATH") or "").split(";") if d.strip()]
         bases = [ntpath.join(ctx.abspath(d), name) for d in folders]
     # Every folder for one extension, then the next extension (cmd.exe and ConfigMgr order).
     for ext in exts:
@@ -214,6 +274,30 @@ def resolve(ctx: Context, name: str, *, cmd_style: bool = False, extensions: tup
             rec = ctx.machine.fs_get(base + ext)
             if rec and rec.get("type") == "file":
                 return rec["path"], rec
+    if _has_dir(name) and not cmd_style and not ctx.machine.fs_isdir(ntpath.dirname(bases[0])):
+        raise ProgramNotFound(PATH_NOT_FOUND, 3)   # ERROR_PATH_NOT_FOUND: the folder itself is missing
+    raise ProgramNotFound()
+
+
+def application(ctx: Context, application_name: str) -> tuple[str, dict]:
+    """CreateProcess with lpApplicationName set: no search and no default extension.
+
+    CreateProcessW docs, lpApplicationName: "In the case of a partial name, the function uses the
+    current drive and current directory to complete the specification. The function will not
+    use the search path. This parameter must include the file name extension; no default
+    extension is assumed." The current directory is the caller's (``ctx``, the parent), not
+    lpCurrentDirectory.
+    """
+    full = ctx.abspath(application_name)
+    try:
+        ctx.check_access(full)
+    except FsError as e:
+        raise ProgramNotFound(str(e), 5 if "denied" in str(e) else 53) from None
+    rec = ctx.machine.fs_get(full)
+    if rec and rec.get("type") == "file":
+        return rec["path"], rec
+    if not ctx.machine.fs_isdir(ntpath.dirname(full)):
+        raise ProgramNotFound(PATH_NOT_FOUND, 3)
     raise ProgramNotFound()
 
 
@@ -230,14 +314,26 @@ def run_command_line(machine, command_line: str, *, env: dict | None, cwd: str |
         return ExecResult(b"", f"{e}\r\n".encode(), e.code)   # guess: how WinRM reports a command it cannot start
 
 
-def start(ctx: Context, command_line: str, *, cmd_style: bool = False) -> ExecResult:
-    """Run one program as CreateProcess (or cmd.exe, with cmd_style) would find it."""
+def start(ctx: Context, command_line: str, *, cmd_style: bool = False, image_dir: str | None = None,
+          cwd: str | None = None) -> ExecResult:
+    """Run one program as CreateProcess with a NULL lpApplicationName (or cmd.exe, with cmd_style) finds it.
+
+    ``ctx`` is the parent: the program is looked up from its current directory; ``cwd`` is the
+    child's lpCurrentDirectory (default: the parent's), which plays no part in the lookup.
+    """
     name, args = split_program(command_line)
-    path, rec = resolve(ctx, name, cmd_style=cmd_style)
-    return run_file(ctx, path, rec, args)
+    path, rec = resolve(ctx, name, cmd_style=cmd_style, image_dir=image_dir)
+    return run_file(ctx.child(cwd=cwd) if cwd else ctx, path, rec, args)
 
 
 def run_file(ctx: Context, path: str, rec: dict, args: str) -> ExecResult:
+    """Run the program file found for a command line; ``ctx`` is the new process (its cwd is lpCurrentDirectory).
+
+    A ``.bat``/``.cmd`` runs in cmd.exe: CreateProcess starts "%ComSpec% /c" for a batch file
+    named as the application (documented by Microsoft in the BatBadBut advisory, CVE-2024-24576,
+    and the CreateProcessW remarks on batch files); anything else that is not an .exe/.com is
+    ERROR_BAD_EXE_FORMAT (193): CreateProcess starts no documents.
+    """
     ctx.machine.count("programs")
     program = rec.get("program")
     ext = ntpath.splitext(path)[1].lower()
@@ -273,8 +369,12 @@ def declared(ctx: Context, path: str, program: dict, args: str) -> ExecResult:
     if seconds and not ctx.machine.sleep(seconds, ctx.cancel):
         return ExecResult(b"", b"", 1)   # killed (guess: rc 1, as taskkill /F leaves it): no effects
     apply_effects(ctx, behaviour.get("effects") or [], args)
-    return ExecResult(_fill(behaviour.get("stdout", ""), ctx, args).encode(),
-                      _fill(behaviour.get("stderr", ""), ctx, args).encode(), int(behaviour.get("rc", 0)))
+    # "encoding": the code page the program writes in. guess: UTF-8 by default, the console code page
+    # 65001 that Ansible's CreateProcess sets up under WinRM (ansible.windows Process.cs:495-503); a
+    # program printing in its ANSI/OEM code page is declared with that encoding.
+    encoding = behaviour.get("encoding", "utf-8")
+    return ExecResult(_fill(behaviour.get("stdout", ""), ctx, args).encode(encoding),
+                      _fill(behaviour.get("stderr", ""), ctx, args).encode(encoding), int(behaviour.get("rc", 0)))
 
 
 def apply_effects(ctx_or_machine, effects: list, args: str = "") -> None:

@@ -134,8 +134,9 @@ def test_win_command_options(machine):
     out = mod(machine, "win_command", {"cmd": "hostname"}, check_mode=True)
     assert out == {"changed": False, "skipped": True, "invocation": out["invocation"],
                    "msg": "remote module (ansible.windows.win_command) does not support check mode"}
-    out = mod(machine, "win_command", {"cmd": "hostname", "output_encoding_override": "utf-16"})
-    assert out["failed"] and out["msg"] == "simulated host: win_command option(s) output_encoding_override are not emulated"
+    out = mod(machine, "win_get_url", {"url": "https://files.contoso.example/tool.msi", "dest": "C:\\t.msi",
+                                       "url_username": "u"})
+    assert out["failed"] and out["msg"] == "simulated host: win_get_url option(s) url_username are not emulated"
     out = mod(machine, "win_command", {"cmd": "no-such-tool --version"})
     assert out["failed"] and out["rc"] == 2 and "The system cannot find the file specified" in out["msg"]
     out = mod(machine, "win_command", {"cmd": "hostname", "argv": ["x"]})

@@ -37,6 +37,20 @@ class ModuleExit(Exception):
     """ExitJson before the end (skips)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class Emulated:
+    """What an emulation declares: the ansible.windows module it emulates, and the options it does not.
+
+    Everything else about the arguments (names, types, defaults, choices, required_*) is read
+    from the installed ansible.windows by ``upstream.spec_for``. A task setting an option in
+    ``not_emulated`` (dotted for a sub-option) to anything but its default fails naming it.
+    """
+
+    module: str
+    not_emulated: tuple = ()
+    extra_options_raw: bool = False       # setup.ps1 adds the caller's unknown options as raw (code, not its $spec)
+
+
 @dataclasses.dataclass
 class Opt:
     type: str = "str"
@@ -48,8 +62,7 @@ class Opt:
     elements: str | None = None
     options: dict | None = None          # sub-options of a dict / list of dicts
     emulated: bool = True                # False: the simulated host refuses a non-default value
-    sub_mutually_exclusive: tuple = ()
-    sub_required_one_of: tuple = ()
+    sub: dict | None = None              # the sub-spec's mutually_exclusive, required_one_of, ... (as Spec's)
 
 
 @dataclasses.dataclass
@@ -58,9 +71,17 @@ class Spec:
     supports_check_mode: bool = True
     mutually_exclusive: tuple = ()
     required_one_of: tuple = ()
+    required_together: tuple = ()
     required_if: tuple = ()               # (key, value, (names...), any_of)
+    required_by: dict = dataclasses.field(default_factory=dict)
     legacy: bool = False                  # Legacy Parse-Args: no arg checks, no invocation
     extra_options_raw: bool = False       # setup: unknown options are accepted as raw
+    notes: tuple = ()                     # where the spec did not come from the .ps1 literal (upstream.py)
+
+    def checks(self) -> dict:
+        return {"mutually_exclusive": self.mutually_exclusive, "required_one_of": self.required_one_of,
+                "required_together": self.required_together, "required_if": self.required_if,
+                "required_by": self.required_by}
 
 
 def _parse_bool(value, name):
@@ -85,15 +106,27 @@ def _str(value):
 class Module:
     """One run of a module: parsed params, the result being built, the machine it acts on."""
 
-    def __init__(self, machine, inv, spec: Spec, cancel):
-        self.machine, self.inv, self.spec, self.cancel = machine, inv, spec, cancel
+    def __init__(self, machine, inv, spec: Spec | Emulated, cancel):
+        self.machine, self.inv, self.cancel = machine, inv, cancel
+        self.emulated = spec
+        self._spec = spec if isinstance(spec, Spec) else None
         self.name = inv.args.get("_ansible_module_name") or inv.name
         self.check_mode = inv.check_mode
         self.result: dict = {"changed": False}
         self.no_log_values: set[str] = set()
         self.warnings: list[str] = []
         self.params: dict = {}
+        self.defaults: dict = {}          # dotted option name -> its default, converted as the value would be
         self.raw_args = {k: v for k, v in inv.args.items() if not k.startswith("_ansible_")}
+
+    @property
+    def spec(self) -> Spec:
+        """The real module's spec, read from the installed ansible.windows on first use (upstream.py)."""
+        if self._spec is None:
+            from tests.winsim.modules import upstream
+
+            self._spec = upstream.spec_for(self.emulated)
+        return self._spec
 
     # environment of the module process ---------------------------------------------------
 
@@ -135,6 +168,7 @@ class Module:
                 if key in self.raw_args:
                     value = self.raw_args[key]
                     break
+            self.defaults[name] = opt.default
             if value is _MISSING or value is None:
                 if opt.required:
                     raise ModuleFail(f"Get-AnsibleParam: Missing required argument: {name}")
@@ -146,63 +180,96 @@ class Module:
             params[name] = self._convert(name, opt, value)
         return params
 
-    def _basic_params(self, options: dict, given: dict, context: list, root: bool = False) -> dict:
-        legal = set(options)
-        aliases = {a: n for n, o in options.items() for a in o.aliases}
-        legal |= set(aliases)
-        unsupported = [k for k in given if k not in legal]
+    def _basic_params(self, options: dict, given: dict, context: list, root: bool = False,
+                      checks: dict | None = None) -> dict:
+        """Ansible.Basic.cs CheckArguments, in its order (the line numbers are ansible-core 2.19's)."""
+        checks = checks if checks is not None else (self.spec.checks() if root else {})
+        where = f" found in {' -> '.join(context)}" if context else ""
+        values = dict(given)
+        aliases = {}
+        for name, opt in options.items():      # GetAliases (:804-823): an alias's value is copied to the option
+            for alias in opt.aliases:
+                aliases[alias] = name
+                if alias in values:
+                    values[name] = values[alias]
+        legal = [*options, *aliases]
         if self.spec.extra_options_raw and root:
-            for key in unsupported:
-                options[key] = Opt(type="raw")
-            unsupported = []
+            options = dict(options)    # the Spec is shared between runs
+            # setup.ps1:26-49 adds each unknown option not starting with '_' to its spec as raw.
+            for key in given:
+                if key not in legal and not key.startswith("_"):
+                    options[key] = Opt(type="raw")
+                    legal.append(key)
+        by_lower = {k.lower(): k for k in legal}
+        unsupported = [k for k in given if k.lower() not in by_lower]   # CheckUnsupportedArguments (:1023-1094)
         if unsupported:
-            where = f" found in {' -> '.join(context)}" if context else ""
             raise ModuleFail(f"Unsupported parameters for ({self.name}) module: {', '.join(sorted(unsupported))}{where}. "
                              f"Supported parameters include: {', '.join(sorted(legal))}")
+        for key in [k for k in values if k not in legal]:    # a case-insensitive match takes the spec's spelling
+            values[by_lower[key.lower()]] = values.pop(key)
+        for key in aliases:
+            values.pop(key, None)
         if root and self.check_mode and not self.spec.supports_check_mode:
             self.result.update(skipped=True, msg=f"remote module ({self.name}) does not support check mode")
             raise ModuleExit()
-        values = {}
-        for alias, target in aliases.items():
-            if alias in given:
-                values[target] = given[alias]
-        for key, value in given.items():
-            if key in options:
-                values[key] = value
-        for group in (self.spec.mutually_exclusive if root else ()):
-            hit = [k for k in group if values.get(k) is not None]
-            if len(hit) > 1:
-                raise ModuleFail(f"parameters are mutually exclusive: {', '.join(group)}")
-        missing = [n for n, o in options.items() if o.required and values.get(n) is None]
+        # From here on "set" means present in the args, as Ansible.Basic's param.Contains(k): a null counts.
+        for group in checks.get("mutually_exclusive") or ():
+            if sum(k in values for k in group) > 1:
+                raise ModuleFail(f"parameters are mutually exclusive: {', '.join(group)}{where}")
+        for name, opt in options.items():      # CheckRequiredArguments (:1117-1140): defaults first
+            if opt.default is not None and name not in values:
+                values[name] = list(opt.default) if isinstance(opt.default, tuple) else opt.default
+        missing = [n for n, o in options.items() if o.required and n not in values]
         if missing:
-            where = f" found in {' -> '.join(context)}" if context else ""
             raise ModuleFail(f"missing required arguments: {', '.join(sorted(missing))}{where}")
-        for group in (self.spec.required_one_of if root else ()):
-            if not any(values.get(k) is not None for k in group):
-                raise ModuleFail(f"one of the following is required: {', '.join(group)}")
         params = {}
         for name, opt in options.items():
             value = values.get(name)
-            if value is None:
-                params[name] = list(opt.default) if isinstance(opt.default, tuple) else opt.default
-                continue
-            value = self._convert(name, opt, value, context)
-            if opt.choices is not None:
-                check = value if isinstance(value, list) else [value]
-                bad = [v for v in check if v not in opt.choices]
-                if bad:
-                    raise ModuleFail(f"value of {name} must be one of: {', '.join(map(str, opt.choices))}. "
-                                     f"Got no match for: {', '.join(map(str, bad))}")
-            if opt.no_log and value not in (None, ""):
-                self.no_log_values.add(_str(value))
+            if value is not None:
+                value = self._convert(name, opt, value, context)
+                if opt.choices is not None:     # :964-984, compared case-insensitively
+                    check = value if isinstance(value, list) else [value]
+                    allowed = {_str(c).lower() for c in opt.choices}
+                    bad = [_str(v) for v in check if _str(v).lower() not in allowed]
+                    if bad:
+                        which = "one or more of" if opt.type == "list" else "one of"
+                        raise ModuleFail(f"value of {name} must be {which}: {', '.join(map(_str, opt.choices))}. "
+                                         f"Got no match for: {', '.join(bad)}{where}")
+                if opt.no_log and value not in (None, ""):
+                    self.no_log_values.add(_str(value))
+            if opt.default is not None:
+                default = list(opt.default) if isinstance(opt.default, tuple) else opt.default
+                self.defaults[".".join([*context, name])] = self._convert(name, opt, default, context)
             params[name] = value
-        if root:
-            for key, value, names, *any_of in self.spec.required_if:
-                if params.get(key) == value:
-                    missing = [n for n in names if params.get(n) is None]
-                    if (any_of and any_of[0] and len(missing) == len(names)) or (not (any_of and any_of[0]) and missing):
-                        raise ModuleFail(f"{key} is {value} but {'any' if any_of and any_of[0] else 'all'} of the "
-                                         f"following are missing: {', '.join(missing)}")
+        for group in checks.get("required_together") or ():
+            found = [k in values for k in group]
+            if any(found) and not all(found):
+                raise ModuleFail(f"parameters are required together: {', '.join(group)}{where}")
+        for group in checks.get("required_one_of") or ():
+            if not any(k in values for k in group):
+                raise ModuleFail(f"one of the following is required: {', '.join(group)}{where}")
+        for key, value, names, *any_of in checks.get("required_if") or ():
+            if params.get(key) is None or _str(params[key]) != _str(value):
+                continue
+            missing = [n for n in names if n not in values]
+            any_one = bool(any_of and any_of[0])
+            if len(missing) >= (len(names) if any_one else 1):
+                raise ModuleFail(f"{key} is {value} but {'any' if any_one else 'all'} of the following are missing: "
+                                 f"{', '.join(missing)}{where}")
+        for key, names in (checks.get("required_by") or {}).items():
+            if key in values:
+                missing = [n for n in names if n not in values]
+                if missing:
+                    raise ModuleFail(f"missing parameter(s) required by '{key}': {', '.join(missing)}{where}")
+        for name, opt in options.items():      # CheckSubOption (:1253-1300)
+            value = params[name]
+            if value is None or opt.options is None:
+                continue
+            if opt.type == "dict":
+                params[name] = self._basic_params(dict(opt.options), value, [*context, name], checks=opt.sub or {})
+            elif opt.type == "list" and opt.elements == "dict":
+                params[name] = [self._basic_params(dict(opt.options), item, [*context, name], checks=opt.sub or {})
+                                for item in value]
         return params
 
     def _convert(self, name: str, opt: Opt, value, context: list | None = None):
@@ -215,62 +282,52 @@ class Module:
             return self.expand_path(_str(value))
         if kind == "bool":
             return _parse_bool(value, name)
-        if kind == "int":
+        if kind in ("int", "float"):
             try:
-                return int(value)
+                return (int if kind == "int" else float)(value)
             except (TypeError, ValueError):
                 raise ModuleFail(f"argument for {name} is of type {type(value).__name__} and we were unable to "
-                                 "convert to int") from None
+                                 f"convert to {kind}") from None
+        if kind == "json":
+            import json
+
+            return value if isinstance(value, str) else json.dumps(value)
         if kind == "dict":
             if isinstance(value, str):
                 value = dict(part.split("=", 1) for part in value.split(",") if "=" in part)
             if not isinstance(value, dict):
                 raise ModuleFail(f"argument for {name} is of type {type(value).__name__} and we were unable to "
                                  "convert to dict")
-            if opt.options is not None:
-                return self._basic_params(dict(opt.options), value, [*(context or []), name])
             return value
         if kind == "list":
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",")]
             elif not isinstance(value, list):
                 value = [value]
-            if opt.elements:
-                sub = Opt(type=opt.elements, options=opt.options)
-                out = []
-                for item in value:
-                    if opt.elements == "dict" and opt.options is not None:
-                        item_params = self._basic_params(dict(opt.options), item if isinstance(item, dict) else {},
-                                                         [*(context or []), name])
-                        for group in opt.sub_mutually_exclusive:
-                            hit = [k for k in group if item_params.get(k) is not None]
-                            if len(hit) > 1:
-                                raise ModuleFail(f"parameters are mutually exclusive: {', '.join(group)} found in "
-                                                 f"{name}")
-                        for group in opt.sub_required_one_of:
-                            if not any(item_params.get(k) is not None for k in group):
-                                raise ModuleFail(f"one of the following is required: {', '.join(group)} found in "
-                                                 f"{name}")
-                        out.append(item_params)
-                    else:
-                        out.append(self._convert(name, sub, item, context))
-                return out
+            if opt.elements and opt.elements != "dict":
+                return [self._convert(name, Opt(type=opt.elements), item, context) for item in value]
+            if opt.elements == "dict":
+                return [self._convert(name, Opt(type="dict"), item, context) for item in value]
             return value
         raise ModuleFail(f"implementation error: unknown type {kind} for {name}")   # pragma: no cover
 
     def refuse_unemulated(self) -> None:
         """Fail naming the options set to something the simulated host does not emulate."""
-        bad = []
-        for name, opt in self.spec.options.items():
-            if opt.emulated:
-                continue
-            value = self.params.get(name)
-            default = list(opt.default) if isinstance(opt.default, tuple) else opt.default
-            if value is not None and value != default:
-                bad.append(name)
+        bad: list[str] = []
+        self._unemulated(self.spec.options, self.params, [], bad)
         if bad:
             short = self.inv.name.rsplit(".", 1)[-1]
             raise ModuleFail(f"simulated host: {short} option(s) {', '.join(bad)} are not emulated")
+
+    def _unemulated(self, options: dict, params: dict, context: list, bad: list) -> None:
+        for name, opt in options.items():
+            value = params.get(name) if isinstance(params, dict) else None
+            dotted = ".".join([*context, name])
+            if not opt.emulated and value is not None and value != self.defaults.get(dotted):
+                bad.append(dotted)
+            if opt.options and value is not None:
+                for item in value if isinstance(value, list) else [value]:
+                    self._unemulated(opt.options, item, [*context, name], bad)
 
     # the result ----------------------------------------------------------------------------
 

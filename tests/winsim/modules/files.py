@@ -11,17 +11,11 @@ import time
 import zipfile
 
 from tests.winsim.machine import FsError
-from tests.winsim.modules._base import Opt, Spec
+from tests.winsim.modules._base import Emulated
 
 IMAGE_TIME = 1767225600.0
 
-STAT_SPEC = Spec(options={
-    "path": Opt(type="path", required=True, aliases=("dest", "name")),
-    "get_checksum": Opt(type="bool", default=True),
-    "get_size": Opt(type="bool", default=True),
-    "checksum_algorithm": Opt(default="sha1", choices=("md5", "sha1", "sha256", "sha384", "sha512")),
-    "follow": Opt(type="bool", default=False),
-})
+STAT_SPEC = Emulated("win_stat")
 
 
 def win_stat(mod) -> None:
@@ -54,11 +48,7 @@ def win_stat(mod) -> None:
     mod.result["stat"] = stat
 
 
-FILE_SPEC = Spec(options={
-    "path": Opt(type="path", required=True, aliases=("dest", "name")),
-    "state": Opt(choices=("absent", "directory", "file", "touch")),
-    "_original_basename": Opt(),
-}, legacy=True)
+FILE_SPEC = Emulated("win_file")   # legacy: Get-AnsibleParam calls
 
 
 def win_file(mod) -> None:
@@ -99,16 +89,7 @@ def win_file(mod) -> None:
         mod.fail_json(f"path {path} will not be created")
 
 
-COPY_SPEC = Spec(options={
-    "_copy_mode": Opt(default="single", choices=("explode", "query", "remote", "single")),
-    "src": Opt(type="path"),
-    "dest": Opt(type="path", required=True),
-    "backup": Opt(type="bool", default=False),
-    "_original_basename": Opt(),
-    "force": Opt(type="bool", default=True),
-    "files": Opt(type="list"),
-    "directories": Opt(type="list"),
-}, legacy=True)
+COPY_SPEC = Emulated("win_copy")   # legacy: Get-AnsibleParam calls
 
 
 def _sha1(m, path: str) -> str:
@@ -264,7 +245,7 @@ def _copy_file(mod, source: str, dest: str) -> bool:
     return True
 
 
-SLURP_SPEC = Spec(options={"src": Opt(type="path", required=True, aliases=("path",))}, legacy=True)
+SLURP_SPEC = Emulated("slurp")   # legacy: Get-AnsibleParam calls
 
 
 def slurp(mod) -> None:

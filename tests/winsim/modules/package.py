@@ -7,29 +7,16 @@ import uuid
 
 from tests.winsim import programs
 from tests.winsim.machine import FsError
-from tests.winsim.modules._base import Opt, Spec
+from tests.winsim.modules._base import Emulated
 from tests.winsim.modules.commands import _escape_arg
 from tests.winsim.modules.web import download
 
-SPEC = Spec(
-    options={
-        "arguments": Opt(type="raw"),
-        "expected_return_code": Opt(type="list", elements="int", default=(0, 3010)),
-        "path": Opt(),
-        "chdir": Opt(type="path"),
-        "checksum": Opt(),
-        "checksum_algorithm": Opt(default="sha1", choices=("md5", "sha1", "sha256", "sha384", "sha512")),
-        "product_id": Opt(),
-        "state": Opt(default="present", choices=("absent", "present")),
-        "creates_path": Opt(type="path"),
-        "creates_version": Opt(emulated=False),
-        "creates_service": Opt(emulated=False),
-        "log_path": Opt(type="path"),
-        "provider": Opt(default="auto", choices=("msi", "msix", "msp", "registry", "auto")),
-        "wait_for_children": Opt(type="bool", default=False),
-    },
-    required_if=(("state", "present", ("path",)), ("state", "absent", ("path", "product_id"), True)),
-)
+# win_package.ps1's $spec plus WebRequest.psm1's fragment (upstream.py); provider's choices are code
+# there ($providerInfo.Keys + "auto"), so they come from DOCUMENTATION.
+SPEC = Emulated("win_package", not_emulated=(
+    "creates_version", "creates_service", "url_method", "follow_redirects", "headers", "client_cert",
+    "client_cert_password", "force_basic_auth", "url_username", "url_password", "use_default_credential", "proxy_url",
+    "proxy_username", "proxy_password", "proxy_use_default_credential"))
 UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall"
 
 

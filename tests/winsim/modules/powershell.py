@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 from tests.winsim import scripts
-from tests.winsim.modules._base import Opt, Spec
+from tests.winsim.modules._base import Emulated
 
-SPEC = Spec(
-    options={
-        "arguments": Opt(type="list", elements="str", emulated=False),
-        "chdir": Opt(emulated=False),
-        "creates": Opt(),
-        "depth": Opt(type="int", default=2),
-        "error_action": Opt(choices=("silently_continue", "continue", "stop"), default="continue"),
-        "executable": Opt(emulated=False),
-        "parameters": Opt(type="dict"),
-        "path": Opt(emulated=False),
-        "sensitive_parameters": Opt(
-            type="list", elements="dict",
-            options={"name": Opt(required=True), "username": Opt(), "password": Opt(no_log=True),
-                     "value": Opt(no_log=True)},
-            sub_mutually_exclusive=(("value", "username"), ("value", "password")),
-            sub_required_one_of=(("username", "value"),)),
-        "remote_src": Opt(type="bool", default=False, emulated=False),
-        "removes": Opt(),
-        "script": Opt(),
-    },
-    required_one_of=(("path", "script"),),
-    mutually_exclusive=(("path", "script"),),
-)
+# The options from ansible.windows' win_powershell.ps1 $spec (upstream.py); these are not emulated.
+SPEC = Emulated("win_powershell", not_emulated=("arguments", "chdir", "executable", "path", "remote_src"))
 
 
 def run(mod) -> None:

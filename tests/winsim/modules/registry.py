@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import re
 
-from tests.winsim.modules._base import Opt, Spec
+from tests.winsim.modules._base import Emulated
 
-REG_STAT_SPEC = Spec(options={
-    "path": Opt(required=True, aliases=("key",)),
-    "name": Opt(aliases=("entry", "value")),
-}, legacy=True)
+REG_STAT_SPEC = Emulated("win_reg_stat")   # legacy: Get-AnsibleParam calls
 
 
 def _value_info(value: dict) -> dict:
@@ -51,12 +48,7 @@ def win_reg_stat(mod) -> None:
     mod.result.update(exists=True, **_value_info(value))
 
 
-MAPPED_DRIVE_SPEC = Spec(
-    options={"letter": Opt(required=True), "path": Opt(type="path"),
-             "state": Opt(default="present", choices=("absent", "present")), "username": Opt(),
-             "password": Opt(no_log=True)},
-    required_if=(("state", "present", ("path",)),),
-)
+MAPPED_DRIVE_SPEC = Emulated("win_mapped_drive")
 
 
 def win_mapped_drive(mod) -> None:

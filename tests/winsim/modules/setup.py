@@ -7,17 +7,10 @@ import math
 import time
 
 from tests.winsim.machine import CBS_REBOOT_KEY
-from tests.winsim.modules._base import Opt, Spec
+from tests.winsim.modules._base import Emulated
 
-SPEC = Spec(
-    options={
-        "_measure_subset": Opt(type="bool", default=False, emulated=False),
-        "fact_path": Opt(type="path", emulated=False),
-        "gather_subset": Opt(type="list", elements="str", default=("all",)),
-        "gather_timeout": Opt(type="int", default=10),
-    },
-    extra_options_raw=True,   # setup.ps1 accepts whatever gather_facts passes
-)
+# setup.ps1's $spec (upstream.py); it also accepts the caller's unknown options as raw (setup.ps1:26-49).
+SPEC = Emulated("setup", not_emulated=("_measure_subset", "fact_path"), extra_options_raw=True)
 
 GROUPS = {
     "min": ["date_time", "distribution", "dns", "env", "local", "platform", "powershell_version", "user"],

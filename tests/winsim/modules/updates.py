@@ -19,21 +19,9 @@ import threading
 import time
 import uuid
 
-from tests.winsim.modules._base import Opt, Spec
+from tests.winsim.modules._base import Emulated
 
-SPEC = Spec(options={
-    "accept_list": Opt(type="list", elements="str"),
-    "category_names": Opt(type="list", elements="str", default=("CriticalUpdates", "SecurityUpdates", "UpdateRollups")),
-    "log_path": Opt(type="path", emulated=False),
-    "reject_list": Opt(type="list", elements="str"),
-    "server_selection": Opt(default="default", choices=("default", "managed_server", "windows_update")),
-    "state": Opt(default="installed", choices=("installed", "searched", "downloaded")),
-    "skip_optional": Opt(type="bool", default=False),
-    "reboot": Opt(type="bool", default=False),
-    "reboot_timeout": Opt(type="int", default=1200),
-    "_operation": Opt(default="start", choices=("start", "cancel", "poll")),
-    "_operation_options": Opt(type="dict"),
-})
+SPEC = Emulated("win_updates", not_emulated=("log_path",))   # _operation* are in the public $spec too
 CATEGORY_NAMES = {"CriticalUpdates": "Critical Updates", "DefinitionUpdates": "Definition Updates",
                   "DeveloperKits": "Developer Kits", "FeaturePacks": "Feature Packs", "SecurityUpdates": "Security Updates",
                   "ServicePacks": "Service Packs", "UpdateRollups": "Update Rollups"}

@@ -7,40 +7,14 @@ import hashlib
 import ntpath
 import urllib.parse
 
-from tests.winsim.modules._base import Opt, Spec
+from tests.winsim.modules._base import Emulated
 
-_REQUEST = {   # Get-AnsibleWindowsWebRequestSpec: accepted, refused unless left at their defaults
-    "url_method": Opt(aliases=("method",), emulated=False),
-    "follow_redirects": Opt(default="safe", choices=("all", "none", "safe"), emulated=False),
-    "headers": Opt(type="dict", emulated=False),
-    "http_agent": Opt(default="ansible-httpget"),
-    "maximum_redirection": Opt(type="int", default=50),
-    "url_timeout": Opt(type="int", default=30, aliases=("timeout",)),
-    "validate_certs": Opt(type="bool", default=True),
-    "client_cert": Opt(emulated=False),
-    "client_cert_password": Opt(no_log=True, emulated=False),
-    "force_basic_auth": Opt(type="bool", default=False, emulated=False),
-    "url_username": Opt(emulated=False),
-    "url_password": Opt(no_log=True, emulated=False),
-    "use_default_credential": Opt(type="bool", default=False, emulated=False),
-    "use_proxy": Opt(type="bool", default=True),
-    "proxy_url": Opt(emulated=False),
-    "proxy_username": Opt(emulated=False),
-    "proxy_password": Opt(no_log=True, emulated=False),
-    "proxy_use_default_credential": Opt(type="bool", default=False, emulated=False),
-}
-SPEC = Spec(
-    options={
-        "url": Opt(required=True),
-        "dest": Opt(type="path", required=True),
-        "force": Opt(type="bool", default=True),
-        "checksum": Opt(),
-        "checksum_algorithm": Opt(default="sha1", choices=("md5", "sha1", "sha256", "sha384", "sha512")),
-        "checksum_url": Opt(emulated=False),
-        **_REQUEST,
-    },
-    mutually_exclusive=(("checksum", "checksum_url"),),
-)
+# win_get_url.ps1's $spec plus WebRequest.psm1's fragment (upstream.py): no authentication, proxy or
+# method choice on the simulated network.
+SPEC = Emulated("win_get_url", not_emulated=(
+    "checksum_url", "url_method", "follow_redirects", "headers", "client_cert", "client_cert_password",
+    "force_basic_auth", "url_username", "url_password", "use_default_credential", "proxy_url", "proxy_username",
+    "proxy_password", "proxy_use_default_credential"))
 
 
 def fetch(mod, url: str, dest: str) -> tuple[bytes, dict]:
