@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 # ansible-test sanity on a copy of the collection laid out as ansible_collections/<ns>/<name>.
-# Offline: ansible-test's pip bootstrap download is replaced by a stand-in (see
-# ../shared/design/tooling.md). pslint needs pwsh and is skipped by ansible-test itself.
+#
+# Runs with --local (ansible-test itself runs from .venv: no delegation venv to rebuild) and with
+# HOME pointed at .cache/at, so the per-test virtual environments ansible-test keeps in
+# ~/.ansible/test/venv live under .cache/ and are created once per machine and reused. After the
+# first successful run the environments are complete, so later runs set PIP_NO_INDEX: a warm
+# machine never asks the package index for anything.
+# ansible-test's pip bootstrap download is replaced by a stand-in (see ../shared/design/tooling.md).
+# pslint needs pwsh and is skipped by ansible-test itself.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-py=.venv/bin/python
+py=$root/.venv/bin/python
 
-pip_version=$($py - <<'PY'
+# Short on purpose: venv paths under it must stay below Linux's 127-character shebang limit.
+at_home=${TASKSEQUENCE_SANITY_HOME:-$root/.cache/at}
+mkdir -p "$at_home"
+export PIP_CACHE_DIR=${PIP_CACHE_DIR:-$HOME/.cache/pip}   # keep the real pip cache shared
+
+read -r pip_version at_version < <($py - <<'PY'
 from ansible_test._internal.python_requirements import get_venv_packages
+from ansible.release import __version__
 class P: version = "3.11"
-print(get_venv_packages(P())["pip"])
+print(get_venv_packages(P())["pip"], __version__)
 PY
 )
-standin="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+standin="$at_home/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 if [ ! -f "$standin" ]; then
     mkdir -p "$(dirname "$standin")"
     cat > "$standin" <<'PY'
@@ -25,6 +37,15 @@ args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"])
 subprocess.check_call([sys.executable, "-m", "pip", "install", *args])
 PY
+fi
+
+warm="$at_home/warm-ansible-core-$at_version"
+if [ -f "$warm" ]; then
+    echo "sanity: reusing ansible-test's virtual environments in $at_home (no package index)"
+    export PIP_NO_INDEX=1
+else
+    echo "sanity: first run for ansible-core $at_version: ansible-test creates its virtual environments" \
+         "in $at_home (package index needed, a few minutes; reused afterwards)"
 fi
 
 # Outside the repo: ansible-test walks up to the nearest .git and would see only tracked files there.
@@ -40,4 +61,11 @@ done
 cd "$dest"
 # The copy has no .git: ansible-test then treats every file in it as part of the collection.
 export PATH="$root/.venv/bin:$PATH"
-ansible-test sanity --venv --python 3.11 --color no "$@"
+rc=0
+HOME="$at_home" ansible-test sanity --local --python 3.11 --color no "$@" || rc=$?
+if [ "$rc" -ne 0 ] && [ -f "$warm" ]; then
+    echo "sanity: if that failed while installing packages (PIP_NO_INDEX is set once warm), remove $warm" \
+         "and run again" >&2
+fi
+[ "$rc" -eq 0 ] && touch "$warm"
+exit "$rc"
