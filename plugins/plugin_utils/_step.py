@@ -29,7 +29,7 @@ from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import become_loader
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.tasksequence.windows.plugins.plugin_utils import _secrets
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _restart, _secrets
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import (
     TaskSequenceEnvironment,
     TaskSequenceVariableError,
@@ -38,6 +38,8 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import
 
 COMMON_SPEC: dict[str, dict] = {
     "continue_on_error": {"type": "bool", "default": False},
+    # How long a restart before, during or after the step may take (see _restart).
+    "restart_timeout": {"type": "int", "default": _restart.DEFAULT_TIMEOUT},
 }
 
 RUN_AS_SPEC: dict[str, dict] = {
@@ -50,7 +52,7 @@ DEFAULT_SUCCESS_CODES = [0, 3010]
 NAME_OPTIONS = ("output_variable",)
 CODE_OPTIONS = ("success_codes",)
 UINT32 = 2 ** 32
-REBOOT_CODES = (3010,)
+REBOOT_CODES = (_restart.RESTART_RC,)
 OUTPUT_VARIABLE_CHARS = 1000
 MAX_TIMEOUT = 999 * 60   # ConfigMgr allows 1-999 minutes
 TIMEOUT_RC = 1460      # ERROR_TIMEOUT: what ConfigMgr reports for a step that ran out of time
@@ -95,6 +97,22 @@ class StepAction(ActionBase):
     EXPAND: tuple[str, ...] = ()
     TRANSFERS_FILES = False
     _requires_connection = True
+    # ConfigMgr's "Retry this step if the computer unexpectedly restarts" (Install Application,
+    # Install Package, Install Software Updates). A step that sets this to True gets the options
+    # retry_on_unexpected_restart (default true) and retry_count (2, 1-5) from
+    # _restart.RETRY_SPEC (documented by the tasksequence.windows.step.retry doc fragment): when
+    # the host restarts during the step, the frame waits for it and runs the step again. Other
+    # steps fail then, saying that the host restarted during the step.
+    RETRY_ON_UNEXPECTED_RESTART = False
+    # A step that restarts the host itself (Restart Computer) takes over a restart an earlier
+    # step asked for, instead of the frame restarting first.
+    RESTARTS_HOST = False
+
+    @classmethod
+    def option_spec(cls) -> dict[str, dict]:
+        """Every option the step takes: its own, the common ones, the retry ones if switched on."""
+        retry = _restart.RETRY_SPEC if cls.RETRY_ON_UNEXPECTED_RESTART else {}
+        return {**cls.ARGUMENT_SPEC, **COMMON_SPEC, **retry}
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
@@ -103,7 +121,7 @@ class StepAction(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
 
-        spec = {**self.ARGUMENT_SPEC, **COMMON_SPEC}
+        spec = self.option_spec()
         check_raw_types(self._task.args, spec)
         _validation, args = self.validate_argument_spec(
             argument_spec=_without_accept(spec),
@@ -117,19 +135,24 @@ class StepAction(ActionBase):
         step_name = self._task.get_name()
         try:
             self.prepare(args, env, secrets)
+            _restart.check_options(args)
         except AnsibleActionFail as e:
             # An error message may quote an option that expanded a hidden value.
             raise type(e)(_secrets.scrub_text(e.message, env.secrets() + secrets)) from None
         env.begin_step(step_name)
 
+        restarter = _restart.Restarter(self, task_vars, args["restart_timeout"])
         try:
-            outcome = self.run_step(args, env, task_vars)
-        except (TaskSequenceVariableError, _secrets.KeyFileError):
-            raise
-        except AnsibleActionFail as e:
-            # A failure on the host is the step's failure: continue_on_error applies to it.
-            # (Bad options were refused above; a lost connection still raises.)
-            outcome = StepOutcome(succeeded=False, msg=e.message)
+            outcome, restart_facts = self._run_with_restarts(args, env, task_vars, restarter, step_name)
+        except _restart.HostDidNotReturn as e:
+            # This host alone stops here; the others go on.
+            result.update(failed=True, unreachable=True, restarted=False, restarts=restarter.records,
+                          waited_seconds=round(e.waited, 1))
+            result["msg"] = e.message
+            return _secrets.scrub(result, env.secrets() + secrets)
+        if restarter.records:
+            outcome.msg = "; ".join(m for m in (outcome.msg, _restart.describe(restarter.records)) if m)
+            restart_facts = {**_restart.facts_after(restarter.records), **restart_facts}
 
         rc = outcome.rc if outcome.rc is not None else (0 if outcome.succeeded else 1)
         env.end_step(step_name, outcome.succeeded, rc)
@@ -141,7 +164,9 @@ class StepAction(ActionBase):
             failed=not outcome.succeeded and not args["continue_on_error"],
             reboot_required=outcome.reboot_required,
             variables=outcome.variables,
-            ansible_facts={**outcome.facts, **env.facts()},
+            ansible_facts={**restart_facts, **outcome.facts, **env.facts()},
+            restarted=any(not r.get("check_mode") for r in restarter.records),
+            restarts=restarter.records,
         )
         if outcome.msg:
             result["msg"] = outcome.msg
@@ -154,6 +179,111 @@ class StepAction(ActionBase):
         result = _secrets.scrub(result, env.secrets() + secrets)
         result["ansible_facts"] = facts
         return result
+
+    def _run_step_once(self, args: dict, env: TaskSequenceEnvironment, task_vars: dict) -> StepOutcome:
+        try:
+            return self.run_step(args, env, task_vars)
+        except (TaskSequenceVariableError, _secrets.KeyFileError):
+            raise
+        except AnsibleActionFail as e:
+            # A failure on the host is the step's failure: continue_on_error applies to it.
+            # (Bad options were refused above; a lost connection still raises.)
+            return StepOutcome(succeeded=False, msg=e.message)
+
+    def _run_with_restarts(self, args: dict, env: TaskSequenceEnvironment, task_vars: dict,
+                           restarter: _restart.Restarter, step_name: str) -> tuple[StepOutcome, dict]:
+        """The step under ConfigMgr's restart rules; returns its outcome and the restart facts.
+
+        Before: a restart an earlier step asked for (3010, SMSTSRebootRequested). During: a host
+        that restarted (the connection dropped and the host booted since the step began) is
+        waited for, and the step runs again if it retries. After: 1641 waits for the restart the
+        installer began; SMSTSRetryRequested restarts and runs the step again; 3010 and
+        SMSTSRebootRequested leave a restart owed before the next step (the tsenv_restart fact).
+        Controller-only steps never restart the host: a request they make waits for the next step.
+        """
+        check = self._task.check_mode
+        facts: dict = {}
+        if not self._requires_connection:
+            return self._run_step_once(args, env, task_vars), facts
+        owed = task_vars.get(_restart.PENDING_FACT)
+        owed = owed if isinstance(owed, dict) and owed.get("pending") else None
+        asked = _restart.reboot_request(env) or _restart.retry_requested(env)
+        if owed or asked:
+            reason = owed.get("reason") if owed else f"{_restart.REBOOT_REQUESTED} was set"
+            if check:
+                restarter.records.append({"kind": "requested", "reason": reason, "when": "before_step",
+                                          "check_mode": True})
+            else:
+                env.delete(_restart.REBOOT_REQUESTED)
+                env.delete(_restart.RETRY_REQUESTED)   # the step that set it has ended
+                facts[_restart.PENDING_FACT] = {"pending": False}
+                if not self.RESTARTS_HOST:
+                    self._planned_restart(restarter, env, task_vars, kind="requested", reason=reason,
+                                          when="before_step")
+        unexpected = requested = 0
+        retries = args["retry_count"] if args.get("retry_on_unexpected_restart") else 0
+        while True:
+            started = _restart.clock()
+            try:
+                outcome = self._run_step_once(args, env, task_vars)
+            except Exception as e:
+                if not _restart.is_connection_error(e):
+                    raise
+                record = restarter.wait_for_restart(started, kind="unexpected", when="during_step",
+                                                    reason="the connection dropped during the step",
+                                                    only_if_restarted=True)
+                if record is None:
+                    raise   # the host did not restart: a plain connection failure
+                _forget_boot(task_vars, record)
+                if unexpected < retries:
+                    unexpected += 1
+                    record["retry"] = unexpected
+                    continue
+                outcome = StepOutcome(
+                    succeeded=False, changed=True, fields={"restarted_during_step": True},
+                    msg=(f"the host restarted unexpectedly during the step {unexpected + 1} times; "
+                         f"retry_count ({retries}) is used up") if retries else
+                        "the host restarted unexpectedly during the step, so what the step did is unknown "
+                        "(this step is not retried after an unexpected restart)")
+            if check:
+                return outcome, facts
+            restarted_now = False
+            if outcome.succeeded and outcome.rc is not None and outcome.rc % UINT32 == _restart.INSTALLER_RESTARTED_RC:
+                record = restarter.wait_for_restart(
+                    started, kind="installer", when="after_step",
+                    reason=f"the step returned {_restart.INSTALLER_RESTARTED_RC}: the installer restarted the host")
+                _forget_boot(task_vars, record)
+                restarted_now = True
+            if _restart.retry_requested(env):
+                env.delete(_restart.RETRY_REQUESTED)
+                env.delete(_restart.REBOOT_REQUESTED)
+                if requested >= _restart.MAX_REQUESTED_RETRIES:
+                    outcome = StepOutcome(succeeded=False, rc=outcome.rc, changed=outcome.changed, fields=outcome.fields,
+                                          msg=f"{_restart.RETRY_REQUESTED} was set {requested + 1} times in a row; "
+                                              f"the step is not run again after {_restart.MAX_REQUESTED_RETRIES}")
+                    return outcome, facts
+                requested += 1
+                if not restarted_now:
+                    self._planned_restart(restarter, env, task_vars, kind="retry_requested", when="after_step",
+                                          reason=f"{_restart.RETRY_REQUESTED} was set: the step runs again")
+                continue
+            if (outcome.reboot_required or _restart.reboot_request(env)) and not restarted_now:
+                why = (f"'{step_name}' returned {outcome.rc}" if outcome.reboot_required
+                       else f"'{step_name}' set {_restart.REBOOT_REQUESTED}")
+                facts[_restart.PENDING_FACT] = {"pending": True, "reason": why, "step": step_name}
+            env.delete(_restart.REBOOT_REQUESTED)
+            return outcome, facts
+
+    def _planned_restart(self, restarter: _restart.Restarter, env: TaskSequenceEnvironment, task_vars: dict,
+                         **how) -> dict:
+        """A restart the engine makes, with ConfigMgr's engine-wide notice variables."""
+        message = env.get(_restart.ENGINE_MESSAGE) or None
+        delay = (env.get(_restart.ENGINE_DELAY) or "").strip()
+        notice = min(int(delay), _restart.MAX_NOTICE) if delay.isdigit() else _restart.MIN_NOTICE
+        record = restarter.restart(message=message[:_restart.MAX_MESSAGE] if message else None, notice=notice,
+                                   sensitive=env.is_hidden(_restart.ENGINE_MESSAGE), **how)
+        _forget_boot(task_vars, record)
+        return record
 
     def prepare(self, args: dict, env: TaskSequenceEnvironment, secrets: list) -> None:
         """Expand %Name% and check every option: all of it before anything reaches the host."""
@@ -223,6 +353,15 @@ class StepAction(ActionBase):
             # win_command has no check mode: report what would run, run nothing.
             return StepOutcome(succeeded=True, changed=True, msg=f"check mode: would run {display_cmd}",
                                fields={"cmd": display_cmd})
+        environment = env.as_environment()
+        if argv is None:
+            # Connect To Network Folder's connections do not outlive their WinRM task: a command
+            # that names a recorded drive letter or share connects it again in its own process.
+            from ansible_collections.tasksequence.windows.plugins.plugin_utils._content import reconnect_network_folders
+
+            cmd, chdir, reconnect_env = reconnect_network_folders(task_vars, cmd, chdir)
+            environment.update(reconnect_env)
+            sensitive = sensitive or bool(reconnect_env)
         module_args: dict = {"argv": argv} if argv is not None else {"cmd": cmd}
         if chdir:
             module_args["chdir"] = chdir
@@ -235,7 +374,7 @@ class StepAction(ActionBase):
         try:
             with self.run_as(args.get("run_as_user"), args.get("run_as_password")):
                 res = self.run_module("ansible.windows.win_command", module_args, task_vars, sensitive=sensitive,
-                                      environment=env.as_environment(), timeout=timeout)
+                                      environment=environment, timeout=timeout)
         except RemoteTimeout:
             return StepOutcome(succeeded=False, rc=TIMEOUT_RC, changed=True, fields={"cmd": display_cmd, "timed_out": True},
                                msg=f"the command ran longer than timeout ({timeout} s); its WinRM command and "
@@ -352,6 +491,12 @@ def _close_shell_anew(connection) -> None:
         connection.close()          # psrp and others: closing ends the remote processes
 
 
+def _forget_boot(task_vars: dict, record: dict) -> None:
+    """After a restart the step itself must not use what belonged to the old boot."""
+    task_vars.pop("tsenv_hardware", None)
+    task_vars[_restart.LASTBOOT_FACT] = record["boot_time"]
+
+
 def _as_list(environments) -> list:
     if not environments:
         return []
@@ -386,7 +531,10 @@ def success_outcome(rc: int | None, success_codes: t.Iterable[int]) -> tuple[boo
     """
     if rc is None:
         return False, False
-    succeeded = rc % UINT32 in {code % UINT32 for code in success_codes}
+    codes = {code % UINT32 for code in success_codes}
+    # 1641 (the installer restarted the host itself) succeeds wherever 3010 does: the frame
+    # then waits for the host instead of restarting it.
+    succeeded = rc % UINT32 in codes or (rc % UINT32 == _restart.INSTALLER_RESTARTED_RC and _restart.RESTART_RC in codes)
     return succeeded, succeeded and rc % UINT32 in REBOOT_CODES
 
 

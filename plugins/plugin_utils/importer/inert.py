@@ -6,8 +6,9 @@ Internal to this collection: no compatibility promise.
 
 Exports are downloaded and shared; a step named ``{{ lookup('pipe', ...) }}`` must stay text.
 Every string that comes from an export and holds a template marker is written with ``!unsafe``
-(Ansible never templates it; text without a marker never is), and never put inside a Jinja expression: ansible-core evaluates templates embedded in string
-constants of an expression. The only strings left live are the importer's own: secret references
+(Ansible never templates it; text without a marker never is), and no such string is ever put
+inside a Jinja expression: ansible-core evaluates templates embedded in an expression's string
+constants. The only strings left live are the importer's own: secret references
 (``{{ tasksequence_secret_<name> }}``) in the places where the importer put them.
 """
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import sys
 import xml.etree.ElementTree as ET
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import reader
@@ -272,7 +273,7 @@ class Importer:
             item["conditions"] = cond
 
     def step(self, elem: ET.Element) -> dict:
-        raw_type = elem.get("type") or ""
+        raw_type = sys.intern(elem.get("type") or "")   # one string per type, however many steps
         name = elem.get("name") or "(unnamed step)"
         self.counts[raw_type or "(untyped)"] = self.counts.get(raw_type or "(untyped)", 0) + 1
         item: dict = {"name": name}

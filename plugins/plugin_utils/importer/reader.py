@@ -34,10 +34,10 @@ MAX_ZIP_BYTES = 256 * 1024 * 1024
 # every later stage (mapping, YAML, Jinja's parser, JSON Schema) away from Python's recursion limit.
 MAX_XML_DEPTH = 100
 ITEM_TAGS = ("step", "group", "subtasksequence")
+CHUNK = 1 << 20
 _OBJECT_XML = re.compile(r"^SMS_TaskSequencePackage/([^/]+)/object\.xml$", re.IGNORECASE)
 _MDT_TS_XML = re.compile(r"^(?:.*/)?Control/([^/]+)/ts\.xml$", re.IGNORECASE)
 _FIRST_TAG = re.compile(r"<([^\s/>?!]+)")
-_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _KNOWN_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate", zipfile.ZIP_BZIP2: "bzip2",
                   zipfile.ZIP_LZMA: "lzma"}
 
@@ -92,11 +92,7 @@ def prepare(text: str, loc: Location, lenient: bool) -> str:
         # Seen in a real export: comments before the declaration, which XML does not allow.
         start = text.find("<?xml")
         text = text[start:] if start > 0 else text
-    m = _DECLARATION.match(text)
-    if m:
-        # The text is already decoded: its encoding declaration says nothing more, and expat would
-        # refuse a UTF-16 one on text. Blanked, not removed, so lines and columns stay true.
-        text = " " * m.end() + text[m.end():]
+    # An encoding declaration needs no change: expat parses text as UTF-8 whatever it declares.
     return text
 
 
@@ -111,7 +107,10 @@ def guard(text: str, loc: Location) -> None:
     parser.EntityDeclHandler = refuse
     parser.ExternalEntityRefHandler = refuse
     try:
-        parser.Parse(text, True)
+        # In slices: expat takes text as UTF-8, and one slice at a time is never a whole copy.
+        for offset in range(0, len(text), CHUNK):
+            parser.Parse(text[offset:offset + CHUNK], False)
+        parser.Parse("", True)
     except _Refuse:
         raise loc.error("declares a DTD or entities; task sequence exports never do, and they are refused "
                         "(they could expand or fetch content).", "Remove the <!DOCTYPE ...> declaration.",
@@ -128,7 +127,6 @@ def guard(text: str, loc: Location) -> None:
 
 def parse_small(text: str, loc: Location) -> ET.Element:
     """A whole small document (CIM wrapper, dynamic variable rules) as a tree, after the guard."""
-    text = prepare(text, loc, False)
     guard(text, loc)
     root = ET.fromstring(text)
     depth = _max_depth(root)
@@ -156,7 +154,7 @@ def events(text: str, loc: Location) -> Iterator[tuple[str, ET.Element, int]]:
     """
     parser = ET.XMLPullParser(events=("start", "end"))
     depth = 0
-    chunk = 1 << 16
+    chunk = 1 << 16   # small: parsed elements wait in the event queue until the loop reads them
     try:
         for offset in range(0, len(text) or 1, chunk):
             parser.feed(text[offset:offset + chunk])
@@ -207,10 +205,15 @@ def locate(text: str, ordinal: int) -> tuple[int | None, int | None]:
 
 def documents(source: bytes | str, file: str = "<input>", *, lenient: bool = False) -> list[Document]:
     """Every ``<sequence>`` document in an export, with facts about its container."""
-    data = source.encode("utf-8") if isinstance(source, str) else source
+    loc = Location(file)
+    if isinstance(source, str):
+        if len(source) > MAX_XML_BYTES:
+            raise loc.error(f"{len(source)} characters is over the {MAX_XML_BYTES}-character limit for one document.",
+                            "Split the task sequence.")
+        return [_document(source, loc, {"container": "xml"}, lenient)]
+    data = source
     if not isinstance(data, bytes | bytearray):
         raise SequenceImportError(f"expected the export's bytes or XML text, got {type(source).__name__}.", file=file)
-    loc = Location(file)
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         return _from_zip(bytes(data), loc, lenient)
     return [_document(decode(bytes(data), loc), loc, {"container": "xml"}, lenient)]
@@ -222,9 +225,11 @@ def _document(text: str, loc: Location, info: dict, lenient: bool) -> Document:
     first = _FIRST_TAG.search(text)
     if first and first.group(1) == "INSTANCE":
         seq_text, props = _from_cim(text, loc)
+        del text   # the wrapper is done with: one copy of a large sequence at a time
         info = {**info, "container": info["container"] if info["container"] == "zip" else "object.xml", **props}
         loc = loc.inner("Sequence property")
         text = prepare(seq_text, loc, False)
+        del seq_text
         guard(text, loc)
     return Document(text, loc, info)
 
@@ -271,11 +276,11 @@ def _from_zip(data: bytes, loc: Location, lenient: bool) -> list[Document]:
     out = []
     for member, container, seq_id in found + mdt:
         mloc = Location(loc.file, member.filename)
-        text = decode(_read_member(archive, member, mloc), mloc)
         info: dict = {"container": container, "member": member.filename}
         if container == "mdt-share":
             info["sequence_id"] = seq_id
-        out.append(_document(text, mloc, info, lenient))
+        # No local keeps the bytes or the decoded text: _document can let go of them.
+        out.append(_document(decode(_read_member(archive, member, mloc), mloc), mloc, info, lenient))
     return out
 
 
@@ -297,6 +302,10 @@ def _read_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo, loc: Locatio
         raise loc.error(f"is damaged ({_reason(e)}).", "Copy or download the export again.") from None
     if len(data) > MAX_XML_BYTES:
         raise loc.error(f"decompresses to more than {MAX_XML_BYTES} bytes.", "Split the task sequence.")
+    if len(data) != member.file_size:
+        # zipfile checks the CRC only when the sizes agree: a lying header would pass unnoticed.
+        raise loc.error(f"is damaged (its header says {member.file_size} bytes, it holds {len(data)}).",
+                        "Copy or download the export again.")
     return data
 
 

@@ -19,6 +19,7 @@ import yaml
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import (
     SequenceImportError,
     import_sequence,
+    import_sequences,
     playbook_text,
     summary_text,
 )
@@ -199,3 +200,29 @@ def test_generated_playbook_shape():
     assert run["vars"][ref] == {"name": "AgentLevel", "value": "5"}   # data in vars, never in the expression
     assert "ansible.windows.win_reg_stat" in text and "ansible.builtin.fail" in text   # planned modules fail loudly
     assert "Apply OS (placeholder, not run:" in text and "rescue:" in text
+
+
+def _corpus(name: str) -> str:
+    return next(p for p in CORPUS_FILES if os.path.basename(p) == name)
+
+
+def test_multi_sequence_console_export_and_zipped_mdt_share():
+    # Built here from corpus files (never copied into the repository).
+    from tests.unit.plugins.plugin_utils.importer_support import console_zip, zip_bytes
+
+    gather = open(_corpus("configmgr-hub-Gather-Light.xml"), "rb").read().decode("utf-8-sig")
+    citrix = open(_corpus("configmgr-hub-IPU-Citrix-VDA-and-Windows-10.xml"), "rb").read().decode("utf-8-sig")
+    strip = lambda t: re.sub(r"^\s*<\?xml[^>]*\?>", "", t)   # noqa: E731 - CDATA holds no declaration
+    export = console_zip({"PS100001": strip(gather), "PS100002": strip(citrix)})
+    with pytest.raises(SequenceImportError, match=r"holds 2 task sequences.*all_sequences=true"):
+        import_sequence(export, "two.zip")
+    first, second = import_sequences(export, "two.zip")
+    assert (first["source"]["package_id"], second["source"]["package_id"]) == ("PS100001", "PS100002")
+    assert first["import_summary"]["step_types"] == dict(raw_step_types(_corpus("configmgr-hub-Gather-Light.xml")))
+    members = {f"DeploymentShare/Control/{tsid}/ts.xml": open(_corpus(name), "rb").read() for tsid, name in
+               (("TS01", "sbennell-TS01-ts.xml"), ("INSTALL-APPS", "technology-toolbox-INSTALL-APPS-ts.xml"))}
+    share = zip_bytes({**members, "DeploymentShare/Scripts/ZTIGather.wsf": "x"})
+    defs = import_sequences(share, "share.zip")
+    assert [d["source"]["container"] for d in defs] == ["mdt-share", "mdt-share"]
+    assert defs[0]["import_summary"]["step_types"] == dict(raw_step_types(_corpus("sbennell-TS01-ts.xml")))
+    assert defs[1]["import_summary"]["step_types"] == dict(raw_step_types(_corpus("technology-toolbox-INSTALL-APPS-ts.xml")))
