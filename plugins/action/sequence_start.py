@@ -1,0 +1,153 @@
+# Copyright: (c) 2026, Task Sequence for Ansible maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The task_sequence role's first task: load the definition, set up the variables, resume or start."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import yaml
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _engine, _secrets
+from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import (
+    TaskSequenceEnvironment,
+    TaskSequenceVariableError,
+)
+
+ARGUMENT_SPEC = {
+    "definition": {"type": "raw"},
+    "definition_file": {"type": "path"},
+    "collection_variables": {"type": "dict", "default": {}},
+    "device_variables": {"type": "dict", "default": {}},
+    "child_sequences": {"type": "dict", "default": {}},
+    "inherit_tsenv": {"type": "bool", "default": False},
+    "resume": {"type": "bool", "default": True},
+    "state_dir": {"type": "path"},
+    "retry_delay": {"type": "int", "default": 10},
+}
+DEFAULT_STATE_DIR = "~/.ansible/tasksequence_windows/state"
+
+
+class _InertLoader(yaml.SafeLoader):
+    """YAML as data: ``!unsafe`` text stays text (it is never templated here anyway)."""
+
+
+_InertLoader.add_constructor("!unsafe", lambda loader, node: loader.construct_scalar(node))
+
+
+def load_definition(value, path: str | None, what: str) -> dict:
+    if value is None and not path:
+        raise AnsibleActionFail(f"{what}: give the sequence as data (task_sequence_definition) or as a file "
+                                "(task_sequence_definition_file).")
+    if value is None:
+        try:
+            with open(path, encoding="utf-8-sig") as f:
+                value = yaml.load(f, Loader=_InertLoader)   # noqa: S506 - a SafeLoader subclass
+        except (OSError, yaml.YAMLError) as e:
+            raise AnsibleActionFail(f"{what}: cannot read {path}: {e}") from None
+    elif isinstance(value, str):
+        raise AnsibleActionFail(f"{what}: is text; give the definition as a dictionary, or its path as a file.")
+    if not isinstance(value, dict):
+        raise AnsibleActionFail(f"{what}: is a {type(value).__name__}, not a sequence definition (a dictionary).")
+    definition = _engine.plain(value)
+    _engine.validate(definition, what)
+    return definition
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        self._supports_check_mode = True
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        _v, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        host = task_vars.get("inventory_hostname", "localhost")
+        try:
+            definition = load_definition(args["definition"], args["definition_file"], "task_sequence_definition")
+            children = {name: load_definition(v if isinstance(v, dict) else None, v if isinstance(v, str) else None,
+                                              f"task_sequence_child_sequences[{name}]")
+                        for name, v in (args["child_sequences"] or {}).items()}
+            the_plan = _engine.plan(definition, children)
+        except _engine.EngineError as e:
+            raise AnsibleActionFail(str(e)) from None
+
+        state_dir = os.path.expanduser(args["state_dir"] or DEFAULT_STATE_DIR)
+        check = bool(self._task.check_mode)
+        journal = _engine.journal(state_dir, host, check)
+        checkpoint = _engine.StateFile(state_dir, host).load() if args["resume"] else None
+        resumable = (checkpoint is not None and checkpoint.get("plan_id") == the_plan["id"]
+                     and checkpoint.get("status") == "running")
+        warnings = []
+        if checkpoint and not resumable and checkpoint.get("status") == "running":
+            warnings.append(f"the checkpoint of an unfinished run of another version of the sequence "
+                            f"({checkpoint.get('name')}) is set aside: this run starts over")
+        plan_path = _engine.save_plan(state_dir, the_plan)
+        if resumable:
+            state = dict(checkpoint)
+            run = _engine.Run(state["run"])
+            first = run.first_unfinished(len(the_plan["steps"]))
+            run.resumed_from = first
+            state.update(run=run.data(), restarts=state.get("restarts", 0))
+            state.setdefault("resumes", []).append({"at": _engine.now(), "step": first})
+            env = TaskSequenceEnvironment(state["tsenv"], state["tsenv_hidden"])
+        else:
+            try:
+                env = self._environment(definition, args, task_vars, the_plan)
+            except (TaskSequenceVariableError, _secrets.KeyFileError):
+                raise
+            run = _engine.Run({"run_id": uuid.uuid4().hex})
+            first = 0
+            state = {"plan_id": the_plan["id"], "plan_path": plan_path, "name": the_plan["name"], "host": host,
+                     "status": "running", "started": _engine.now(), "run": run.data(), "facts": {}, "restarts": 0,
+                     "resumes": [], "check_mode": check, "retry_delay": args["retry_delay"]}
+        state.update(tsenv=env.facts()["tsenv"], tsenv_hidden=env.facts()["tsenv_hidden"], plan_path=plan_path,
+                     check_mode=check, retry_delay=args["retry_delay"])
+        journal.save(state)
+
+        steps = [{"index": s["index"], "title": _engine.title(s)} for s in the_plan["steps"]]
+        result.update(
+            changed=False,
+            sequence={"name": the_plan["name"], "id": the_plan["id"], "run_id": run.run_id, "steps": len(steps),
+                      "groups": len(the_plan["groups"]), "resumed": resumable, "first_step": first,
+                      "check_mode": check, "journal": journal.path},
+            ansible_facts={"__task_sequence_run": {"journal": journal.path, "run_id": run.run_id,
+                                                   "steps": steps, "first_step": first},
+                           **env.facts()},
+        )
+        if resumable:
+            result["msg"] = f"resuming {the_plan['name']} at step {first + 1} of {len(steps)}"
+        else:
+            result["msg"] = f"starting {the_plan['name']}: {len(steps)} steps"
+        if warnings:
+            result["warnings"] = warnings
+        return result
+
+    def _environment(self, definition: dict, args: dict, task_vars: dict, the_plan: dict) -> TaskSequenceEnvironment:
+        """Precedence (ConfigMgr's): the sequence's own variables < collection < device < set during the run."""
+        env = TaskSequenceEnvironment(*(
+            (task_vars.get("tsenv") or {}, task_vars.get("tsenv_hidden") or {}) if args["inherit_tsenv"] else ()))
+        inherited = set(env.names())
+        for var in definition.get("variables") or []:
+            if var["name"].lower() in {n.lower() for n in inherited}:
+                continue
+            value = _engine.resolve_secret(self._templar, task_vars, var["value"], f"variables[{var['name']}]")
+            env.set(var["name"], value, hidden=bool(var.get("hidden")))
+        for scope in ("collection_variables", "device_variables"):
+            for name, value in (args[scope] or {}).items():
+                if name.lower() in {n.lower() for n in inherited}:
+                    continue
+                hidden = False
+                if isinstance(value, dict):
+                    value, hidden = value.get("value"), bool(value.get("hidden"))
+                env.set(str(name), value, hidden=hidden, field=f"task_sequence_{scope}")
+        machine = str(task_vars.get("ansible_hostname") or task_vars.get("inventory_hostname") or "")
+        for name, value in (("_SMSTSPackageName", the_plan["name"]), ("_SMSTSType", "2"),
+                            ("_SMSTSMachineName", machine.split(".")[0].upper())):
+            if value:
+                env.set(name, value, engine=True)
+        return env

@@ -1,0 +1,677 @@
+# Copyright: (c) 2026, Task Sequence for Ansible maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The task sequence engine: ConfigMgr's run rules over a sequence definition, as data.
+
+Internal to this collection: no compatibility promise.
+
+Pure controller logic, used by the ``sequence_*`` action plugins of the ``task_sequence`` role
+and tested on its own (``tests/unit/roles/``):
+
+* ``plan``: the definition flattened into its steps, each naming its enclosing groups
+  (outermost first). The role runs one task per step, in this order.
+* ``Run``: the state of one host's run: which groups were entered and how they ended, how
+  each step ended. ``decide`` says whether a step runs (or why it is skipped); ``finish``
+  applies a step's outcome (a failure ends its group, and the group above unless a group on
+  the way has continue on error; a failure that reaches the top ends the sequence).
+* Conditions: the variable semantics are ``_conditions``' (the one module for them); the
+  conditions that need the host become data-described queries answered in one remote
+  execution (``host_queries`` / ``host_leaf_value``).
+* ``StateFile``: the checkpoint on the controller, written atomically after every step;
+  hidden values only as ciphertext (the ``tsenv_hidden`` fact's own).
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import tempfile
+import typing as t
+
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.tasksequence.windows.plugins.plugin_utils._conditions import like, variable_condition
+from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import TaskSequenceEnvironment
+
+STATE_FORMAT = 1
+MODULES_WITH_CODES = ("run_command_line", "run_powershell_script")
+# Statuses of a step in a run.
+SUCCEEDED, FAILED, FAILED_CONTINUED, SKIPPED = "succeeded", "failed", "failed_continue", "skipped"
+ENDED = (SUCCEEDED, FAILED_CONTINUED, SKIPPED)   # what a resumed run does not repeat
+HOST_KINDS = ("os_version", "os_language", "file", "folder", "registry", "wmi", "software")
+SUBSEQUENCE_TYPE = "SMS_TaskSequence_SubTasksequence"
+
+
+class EngineError(AnsibleActionFail):
+    """The definition or the run's state cannot be used; the message says what to fix."""
+
+
+# ---------------------------------------------------------------------------------------------
+# plan
+
+
+def definition_id(definition: dict) -> str:
+    """Identifies a definition's content: a checkpoint is resumed only by the same definition."""
+    text = json.dumps(definition, sort_keys=True, ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def plan(definition: dict, children: dict | None = None) -> dict:
+    """Groups and steps in run order.
+
+    ``children`` maps the name of a Run Task Sequence placeholder to the child definition; the
+    child's steps run in its place, as a group with the placeholder's options, sharing the
+    variables (ConfigMgr's child sequences share one environment).
+    """
+    groups: list[dict] = []
+    steps: list[dict] = []
+    children = children or {}
+
+    def walk(items: list, ancestors: list[int], path: list[str], depth: int) -> None:
+        if depth > 64:
+            raise EngineError("groups and child sequences nest more than 64 deep (a child that includes itself?)")
+        for item in items:
+            if "group" in item:
+                gid = len(groups)
+                groups.append(_group(gid, item, ancestors, path, item["group"]))
+                walk(item.get("steps") or [], [*ancestors, gid], [*path, item["group"]], depth + 1)
+                continue
+            child = children.get(item.get("name")) if _is_subsequence(item) else None
+            if child is not None:
+                gid = len(groups)
+                node = {**item, "disabled": bool(item.get("disabled")) and not item.get("placeholder")}
+                group = _group(gid, node, ancestors, path, item["name"])
+                group["child"] = {"name": child.get("name", item["name"]), "variables": list(child.get("variables") or [])}
+                groups.append(group)
+                walk(child.get("steps") or [], [*ancestors, gid], [*path, item["name"]], depth + 1)
+                continue
+            steps.append({
+                "index": len(steps),
+                "name": item["name"],
+                "module": item.get("module"),
+                "options": item.get("options") or {},
+                "success_codes": item.get("success_codes"),
+                "timeout": item.get("timeout"),
+                "retry_count": item.get("retry_count") or 0,
+                "disabled": bool(item.get("disabled")),
+                "continue_on_error": bool(item.get("continue_on_error")),
+                "conditions": item.get("conditions"),
+                "placeholder": (item.get("placeholder") or {}).get("reason"),
+                "action_variables": item.get("action_variables") or {},
+                "groups": list(ancestors),
+                "path": list(path),
+            })
+
+    walk(definition.get("steps") or [], [], [], 0)
+    return {"id": definition_id(definition), "name": definition.get("name", ""), "groups": groups, "steps": steps,
+            "variables": list(definition.get("variables") or [])}
+
+
+def _group(gid: int, item: dict, ancestors: list[int], path: list[str], name: str) -> dict:
+    return {"id": gid, "name": name, "parent": ancestors[-1] if ancestors else None,
+            "disabled": bool(item.get("disabled")), "continue_on_error": bool(item.get("continue_on_error")),
+            "conditions": item.get("conditions"), "path": [*path, name]}
+
+
+def _is_subsequence(item: dict) -> bool:
+    return (item.get("source") or {}).get("type") == SUBSEQUENCE_TYPE or item.get("module") == "run_task_sequence"
+
+
+# ---------------------------------------------------------------------------------------------
+# the run
+
+
+class Run:
+    """One host's run: group and step outcomes (JSON-able, kept in a fact and the checkpoint)."""
+
+    def __init__(self, data: dict | None = None):
+        data = data or {}
+        self.groups: dict[str, dict] = dict(data.get("groups") or {})
+        self.steps: dict[str, dict] = dict(data.get("steps") or {})
+        self.failed: bool = bool(data.get("failed"))
+        self.run_id: str = data.get("run_id") or ""
+        self.resumed_from: int | None = data.get("resumed_from")
+
+    def data(self) -> dict:
+        return {"groups": self.groups, "steps": self.steps, "failed": self.failed, "run_id": self.run_id,
+                "resumed_from": self.resumed_from}
+
+    def first_unfinished(self, count: int) -> int:
+        for index in range(count):
+            if (self.steps.get(str(index)) or {}).get("status") not in ENDED:
+                return index
+        return count
+
+    def groups_to_enter(self, the_plan: dict, step: dict) -> list[dict]:
+        """The step's enclosing groups not entered yet, outermost first."""
+        return [the_plan["groups"][g] for g in step["groups"] if str(g) not in self.groups]
+
+    def blocked_by(self, the_plan: dict, step: dict) -> str | None:
+        """Why an enclosing group keeps this step from running, or None."""
+        for gid in step["groups"]:
+            state = self.groups.get(str(gid))
+            if state and state.get("ended"):
+                return f"group '{the_plan['groups'][gid]['name']}' {state['ended']}"
+        return None
+
+    def enter(self, group: dict, runs: bool, reason: str = "") -> None:
+        self.groups[str(group["id"])] = {"entered": True, "ran": runs,
+                                         **({} if runs else {"ended": reason or "was skipped"})}
+
+    def record(self, step: dict, status: str, **fields) -> None:
+        self.steps[str(step["index"])] = {"status": status, **fields}
+
+    def fail(self, the_plan: dict, step: dict) -> tuple[bool, list[str]]:
+        """A step failed without its own continue on error: end its groups up to the first one
+        with continue on error. Returns (the sequence goes on, the names of the groups that failed)."""
+        failed: list[str] = []
+        for gid in reversed(step["groups"]):
+            group = the_plan["groups"][gid]
+            self.groups.setdefault(str(gid), {"entered": True, "ran": True})["ended"] = "stopped after a failure"
+            self.groups[str(gid)]["failed"] = True
+            failed.append(group["name"])
+            if group["continue_on_error"]:
+                return True, failed
+        self.failed = True
+        return False, failed
+
+
+# ---------------------------------------------------------------------------------------------
+# conditions
+
+
+def describe(node: dict | None) -> str:
+    """A condition in words, for the log (values of variables are not shown: they may be secret)."""
+    if not node:
+        return "always"
+    (kind, value), = node.items()
+    if kind in ("all", "any", "none"):
+        inner = f" {'and' if kind == 'all' else 'or'} ".join(describe(c) for c in value) or "-"
+        return f"not ({inner})" if kind == "none" else f"({inner})"
+    if kind == "variable":
+        op = value.get("operator", "equals")
+        return f"variable {value.get('name')} {op}" + ("" if op in ("exists", "not_exists") else f" '{value.get('value', '')}'")
+    return f"{kind} {json.dumps({k: v for k, v in value.items()}, sort_keys=True)}"
+
+
+def host_leaves(node: dict | None, out: list | None = None) -> list[dict]:
+    """The leaves of a condition that need the host, in order."""
+    out = [] if out is None else out
+    if not node:
+        return out
+    (kind, value), = node.items()
+    if kind in ("all", "any", "none"):
+        for child in value:
+            host_leaves(child, out)
+    elif kind in HOST_KINDS:
+        out.append(node)
+    return out
+
+
+def leaf_key(node: dict) -> str:
+    return hashlib.sha256(json.dumps(node, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def evaluate(node: dict | None, env: TaskSequenceEnvironment, host: dict[str, t.Any], trace: list[str]) -> bool:
+    """Whether a condition holds. ``host`` maps ``leaf_key`` to what ``host_leaf_value`` found."""
+    if not node:
+        return True
+    (kind, value), = node.items()
+    if kind == "all":
+        result = all([evaluate(c, env, host, trace) for c in value])
+    elif kind == "any":
+        result = any([evaluate(c, env, host, trace) for c in value])
+    elif kind == "none":
+        result = not any([evaluate(c, env, host, trace) for c in value])
+    elif kind == "variable":
+        op = value.get("operator", "equals")
+        if op == "not_like":
+            result = not variable_condition(env, value["name"], "like", value.get("value"))
+        else:
+            result = variable_condition(env, value["name"], op, value.get("value"), field="condition operator")
+        trace.append(f"{describe(node)}: {str(result).lower()}")
+        return result
+    elif kind in HOST_KINDS:
+        found = host.get(leaf_key(node))
+        if isinstance(found, HostError):
+            raise EngineError(f"condition {describe(node)}: {found}")
+        result = bool(found)
+        trace.append(f"{describe(node)}: {str(result).lower()}")
+        return result
+    else:
+        raise EngineError(f"condition kind '{kind}' is unknown")
+    trace.append(f"{kind} -> {str(result).lower()}")
+    return result
+
+
+class HostError(str):
+    """A host condition that could not be evaluated (the text says why)."""
+
+
+# What the host is asked, as host_query data (plugins/plugin_utils/powershell/host_query.ps1):
+# 'cim' (namespace, class, properties) and 'registry' (path, value) queries, all of one step
+# (its groups entered there included) in one remote execution. File, folder and registry-key
+# checks go through ansible.windows.win_stat / win_reg_stat (one execution each): host_query
+# has no query kind for them yet.
+OS_QUERY = {"kind": "cim", "namespace": "root\\cimv2", "class": "Win32_OperatingSystem",
+            "properties": ["Version", "OSArchitecture", "ProductType", "OSLanguage"]}
+UNINSTALL = ("HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall",
+             "HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall")
+_HIVES = {"HKEY_LOCAL_MACHINE": "HKLM", "HKEY_CURRENT_USER": "HKCU", "HKEY_CLASSES_ROOT": "HKCR",
+          "HKEY_USERS": "HKU", "HKEY_CURRENT_CONFIG": "HKCC"}
+_WQL = re.compile(r"^\s*select\s+(?P<props>.+?)\s+from\s+(?P<cls>\w+)\s*(?:where\s+(?P<where>.+?))?\s*;?\s*$",
+                  re.IGNORECASE | re.DOTALL)
+
+
+def registry_path(key: str) -> str:
+    """ConfigMgr writes HKEY_LOCAL_MACHINE\\...; PowerShell's registry provider wants HKLM:\\..."""
+    key = key.strip().replace("/", "\\")
+    head, _, rest = key.partition("\\")
+    hive = _HIVES.get(head.upper(), head.upper().rstrip(":"))
+    return f"{hive}:\\{rest}" if rest else f"{hive}:\\"
+
+
+def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: dict | None) -> tuple[list[dict], list[dict]]:
+    """(host_query queries, module checks) that answer ``leaves``. Paths expand %Name%."""
+    queries: dict[str, dict] = {}
+    modules: dict[str, dict] = {}
+    for node in leaves:
+        (kind, v), = node.items()
+        key = leaf_key(node)
+        if kind in ("os_version", "os_language"):
+            if not inventory:
+                queries["os"] = {"name": "os", **OS_QUERY}
+        elif kind in ("file", "folder"):
+            modules[key] = {"module": "ansible.windows.win_stat",
+                            "args": {"path": env.expand(v["path"]), "get_checksum": False}}
+        elif kind == "registry":
+            path = registry_path(env.expand(v["key"]))
+            if v.get("value"):
+                queries[key] = {"name": key, "kind": "registry", "path": path, "value": env.expand(v["value"])}
+            else:
+                modules[key] = {"module": "ansible.windows.win_reg_stat", "args": {"path": path}}
+        elif kind == "software":
+            if v.get("product_code"):
+                for n, root in enumerate(UNINSTALL):
+                    queries[f"{key}_{n}"] = {"name": f"{key}_{n}", "kind": "registry", "path": f"{root}\\{v['product_code']}",
+                                             "value": "DisplayVersion"}
+            else:
+                queries[key] = {"name": key, "kind": "cim", "namespace": "root\\cimv2",
+                                "class": "Win32_InstalledWin32Program", "properties": ["Name", "Version"]}
+        elif kind == "wmi":
+            m = _WQL.match(v.get("query") or "")
+            if not m:
+                continue   # reported by host_leaf_value
+            props = sorted(set(_wql_properties(m.group("where") or ""))) or ["__PATH"]
+            queries[key] = {"name": key, "kind": "cim", "namespace": v.get("namespace") or "root\\cimv2",
+                            "class": m.group("cls"), "properties": props}
+    return list(queries.values()), [{"key": k, **m} for k, m in modules.items()]
+
+
+def host_leaf_value(node: dict, answers: dict, module_results: dict, inventory: dict | None):
+    """Whether a host condition holds, from the answers (or a HostError saying why it cannot tell)."""
+    (kind, v), = node.items()
+    key = leaf_key(node)
+    try:
+        if kind in ("os_version", "os_language"):
+            os_ = _os_facts(answers, inventory)
+            if kind == "os_language":
+                wanted = str(v.get("language", "")).strip().lower()
+                return wanted in (str(os_["lcid"]), os_["language"].lower())
+            return _os_matches(v, os_)
+        if kind in ("file", "folder"):
+            stat = (module_results.get(key) or {}).get("stat") or {}
+            if not stat.get("exists") or bool(stat.get("isdir")) != (kind == "folder"):
+                return False
+            ok = True
+            if v.get("version"):
+                ok = ok and _cmp(_version(stat.get("file_version") or "0"), _version(v["version"]),
+                                 v.get("version_operator", "equals"))
+            if v.get("date_time"):
+                when = _epoch(v["date_time"])
+                ok = ok and when is not None and _cmp(int(float(stat.get("lastwritetime") or 0)), when,
+                                                      v.get("date_time_operator", "equals"))
+            return ok
+        if kind == "registry":
+            op = v.get("operator", "exists")
+            if key in module_results:
+                exists = bool(module_results[key].get("exists"))
+                return exists if op != "not_exists" else not exists
+            answer = answers.get(key) or {}
+            exists = not answer.get("error") and bool(answer.get("rows"))
+            if op in ("exists", "not_exists"):
+                return exists if op == "exists" else not exists
+            if not exists:
+                return False
+            data = answer["rows"][0].get("value")
+            data = ",".join(str(d) for d in data) if isinstance(data, list) else str(data)
+            return _cmp_text(data, str(v.get("data", "")), op)
+        if kind == "software":
+            if v.get("product_code"):
+                versions = [(answers.get(f"{key}_{n}") or {}) for n in range(len(UNINSTALL))]
+                found = [str((a.get("rows") or [{}])[0].get("value") or "") for a in versions
+                         if not a.get("error") and a.get("rows")]
+            else:
+                rows = (answers.get(key) or {}).get("rows") or []
+                found = [str(r.get("Version") or "") for r in rows if str(r.get("Name") or "") == v.get("product_name")]
+            if not found:
+                return False
+            return v.get("match") == "any_version" or not v.get("version") or v["version"] in found
+        if kind == "wmi":
+            m = _WQL.match(v.get("query") or "")
+            if not m:
+                if v.get("ignore_query_failure"):
+                    return False
+                return HostError(f"the WQL query is not one the engine can send: {v.get('query')!r}")
+            answer = answers.get(key) or {}
+            if answer.get("error"):
+                return False if v.get("ignore_query_failure") else HostError(f"the WMI query failed: {answer['error']}")
+            rows = answer.get("rows") or []
+            where = m.group("where")
+            return any(_wql_where(where, row) for row in rows) if where else bool(rows)
+    except (KeyError, ValueError, TypeError) as e:
+        return HostError(f"the host's answer cannot be read ({e})")
+    return HostError(f"condition kind '{kind}' is not a host condition")
+
+
+def _os_facts(answers: dict, inventory: dict | None) -> dict:
+    if inventory:
+        os_ = inventory["os"]
+        return {"version": os_["version"], "architecture": os_["architecture"], "product_type": os_["product_type"],
+                "lcid": int(os_.get("lcid") or 0), "language": os_.get("language") or ""}
+    answer = answers.get("os") or {}
+    if answer.get("error") or not answer.get("rows"):
+        raise ValueError(f"no Win32_OperatingSystem answer ({answer.get('error') or 'no rows'})")
+    row = answer["rows"][0]
+    from ansible_collections.tasksequence.windows.plugins.plugin_utils._inventory import _product_type, language_name
+    lcid = int(row.get("OSLanguage") or 0)
+    return {"version": str(row.get("Version") or ""), "architecture": str(row.get("OSArchitecture") or ""),
+            "product_type": _product_type(row.get("ProductType")), "lcid": lcid, "language": language_name(lcid)}
+
+
+def _os_matches(v: dict, os_: dict) -> bool:
+    if v.get("architecture"):
+        is64 = "64" in os_["architecture"]
+        if (v["architecture"].lower() in ("x64", "amd64", "arm64")) != is64:
+            return False
+    if v.get("product_type") and v["product_type"] != os_["product_type"]:
+        return False
+    version = _version(os_["version"])
+    if v.get("min_version") and version < _version(v["min_version"]):
+        return False
+    return not (v.get("max_version") and version > _version(v["max_version"]))
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", str(text))[:4]) or (0,)
+
+
+def _cmp(a, b, op: str) -> bool:
+    return {"equals": a == b, "not_equals": a != b, "less": a < b, "less_equal": a <= b, "greater": a > b,
+            "greater_equal": a >= b}[op]
+
+
+def _cmp_text(a: str, b: str, op: str) -> bool:
+    # The same rule as variable conditions: numbers as numbers, other text without case.
+    env = TaskSequenceEnvironment({"v": a})
+    return variable_condition(env, "v", op, b)
+
+
+def _epoch(text: str) -> int | None:
+    try:
+        value = datetime.datetime.fromisoformat(str(text).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    return int(value.timestamp())
+
+
+# A small WQL WHERE: comparisons, LIKE, IS [NOT] NULL, AND / OR / NOT, parentheses. The host
+# returns the class's rows; the filter runs here, where it is cheap and testable.
+_WQL_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*'|\"[^\"]*\")|(?P<num>-?\d+(?:\.\d+)?)|(?P<op><>|!=|<=|>=|=|<|>)"
+                        r"|(?P<paren>[()])|(?P<word>[A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _wql_tokens(text: str) -> list[tuple[str, str]]:
+    tokens, pos = [], 0
+    while pos < len(text):
+        m = _WQL_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            if text[pos:].strip() == "":
+                break
+            raise ValueError(f"cannot read the WQL condition at {text[pos:pos + 20]!r}")
+        kind = m.lastgroup
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    return tokens
+
+
+def _wql_properties(where: str) -> list[str]:
+    try:
+        tokens = _wql_tokens(where)
+    except ValueError:
+        return []
+    keywords = {"and", "or", "not", "like", "is", "null", "true", "false"}
+    return [v for k, v in tokens if k == "word" and v.lower() not in keywords]
+
+
+def _wql_where(where: str, row: dict) -> bool:
+    tokens = _wql_tokens(where)
+    pos = 0
+
+    def peek(word: str | None = None):
+        if pos < len(tokens) and (word is None or tokens[pos][1].lower() == word):
+            return tokens[pos]
+        return None
+
+    def take():
+        nonlocal pos
+        pos += 1
+        return tokens[pos - 1]
+
+    def value(tok):
+        kind, text = tok
+        if kind == "str":
+            return text[1:-1].replace("''", "'")
+        if kind == "num":
+            return float(text)
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        return _row_get(row, text)
+
+    def primary() -> bool:
+        if peek("not"):
+            take()
+            return not primary()
+        if peek() and peek()[0] == "paren" and peek()[1] == "(":
+            take()
+            result = disjunction()
+            take()
+            return result
+        left = value(take())
+        if peek("is"):
+            take()
+            negate = bool(peek("not")) and take() is not None
+            take()   # NULL
+            return (left is None) != negate
+        if peek("like"):
+            take()
+            return left is not None and like(str(left), str(value(take())))
+        op = take()[1]
+        right = value(take())
+        if left is None:
+            return False
+        if isinstance(right, float):
+            try:
+                left = float(left)
+            except (TypeError, ValueError):
+                return False
+        elif isinstance(left, str) and isinstance(right, str):
+            left, right = left.lower(), right.lower()
+        return {"=": left == right, "<>": left != right, "!=": left != right, "<": left < right,
+                "<=": left <= right, ">": left > right, ">=": left >= right}[op]
+
+    def conjunction() -> bool:
+        result = primary()
+        while peek("and"):
+            take()
+            result = primary() and result
+        return result
+
+    def disjunction() -> bool:
+        result = conjunction()
+        while peek("or"):
+            take()
+            result = conjunction() or result
+        return result
+
+    return disjunction()
+
+
+def _row_get(row: dict, name: str):
+    for key, value in row.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# the checkpoint
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120] or "_"
+
+
+class StateFile:
+    """One host's checkpoint on the controller: ``<dir>/<host>.json``, mode 0600, replaced atomically."""
+
+    def __init__(self, directory: str, host: str):
+        self.directory = os.path.expanduser(directory)
+        self.path = os.path.join(self.directory, f"{_safe(host)}.json")
+
+    def load(self) -> dict | None:
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise EngineError(f"the checkpoint {self.path} cannot be read ({e}); move it away to start over") from None
+        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+            raise EngineError(f"the checkpoint {self.path} is not one this version writes; move it away to start over")
+        return data
+
+    def save(self, data: dict) -> None:
+        os.makedirs(self.directory, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".ckpt-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump({"format": STATE_FORMAT, **data}, f, sort_keys=True)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)   # a kill mid-write leaves the previous checkpoint whole
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def journal(state_dir: str, host: str, check_mode: bool) -> StateFile:
+    """The run's own state, read and written by every step. A real run's journal is its checkpoint;
+    a dry run (check mode) keeps its own, so it never marks a step as done."""
+    return StateFile(os.path.join(state_dir, "check_mode") if check_mode else state_dir, host)
+
+
+def save_plan(state_dir: str, the_plan: dict) -> str:
+    """The plan, on the controller, by its id: hosts running the same definition share one file."""
+    directory = os.path.join(os.path.expanduser(state_dir), "plans")
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    path = os.path.join(directory, f"{the_plan['id']}.json")
+    if not os.path.exists(path):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".plan-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(the_plan, f)
+        os.replace(tmp, path)
+    return path
+
+
+def load_plan(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise EngineError(f"the sequence plan {path} cannot be read ({e}); run the role again") from None
+
+
+def title(step: dict) -> str:
+    """The task name of a step: the sequence's own name, and where it sits."""
+    name = step["name"][:1].upper() + step["name"][1:]
+    where = " / ".join(step["path"])
+    return f"{where} / {name}" if where else name
+
+
+def plain(value):
+    """The definition as plain data (no templating, no lazy containers)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def validate(definition: dict, where: str) -> None:
+    """The format's own schema check (the importer's), with the engine's optional step keys."""
+    from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import validate as schema
+    from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer.errors import SequenceImportError
+
+    stripped = json.loads(json.dumps(definition))
+    todo = list(stripped.get("steps") or []) if isinstance(stripped, dict) else []
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, dict):
+            continue
+        extra = item.pop("action_variables", None)
+        if extra is not None and (not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values())):
+            raise EngineError(f"{where}: action_variables of '{item.get('name')}' must map names to text")
+        todo.extend(item.get("steps") or [])
+    try:
+        schema.validate(stripped, where)
+    except SequenceImportError as e:
+        raise EngineError(str(e)) from None
+
+
+SECRET_REF = re.compile(r"^\{\{ (tasksequence_secret_[a-z0-9_]{1,100}) \}\}$")
+
+
+def resolve_secret(templar, task_vars: dict, value, field: str):
+    """An importer's secret reference, ``{{ tasksequence_secret_<name> }}``, resolved from the
+    play's variables (ansible-vault, an AWX credential). Nothing else in a definition is templated."""
+    m = SECRET_REF.match(value) if isinstance(value, str) else None
+    if not m:
+        return value
+    name = m.group(1)
+    if name not in task_vars:
+        raise EngineError(f"{field}: the secret {name} is not defined; define it (for example from ansible-vault) "
+                          "before running the sequence")
+    return str(templar.copy_with_new_env(available_variables=task_vars).resolve_variable_expression(name))
+
+
+def summary(the_plan: dict, state: dict) -> dict:
+    """What each step did, and the counts, for the role's result and the reports."""
+    run = Run(state.get("run"))
+    steps = []
+    counts = {SUCCEEDED: 0, FAILED_CONTINUED: 0, FAILED: 0, SKIPPED: 0, "not_run": 0}
+    for step in the_plan["steps"]:
+        entry = run.steps.get(str(step["index"])) or {}
+        status = entry.get("status", "not_run")
+        counts[status] = counts.get(status, 0) + 1
+        steps.append({"index": step["index"], "name": step["name"], "path": step["path"], "status": status,
+                      **{k: entry[k] for k in ("reason", "rc", "msg") if k in entry}})
+    failed = run.failed or counts[FAILED] > 0
+    return {"name": the_plan["name"], "status": "failed" if failed else "succeeded", "failed": failed,
+            "counts": counts, "steps": steps, "check_mode": bool(state.get("check_mode")),
+            "restarts": state.get("restart_log") or [], "resumes": state.get("resumes") or []}
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
