@@ -21,6 +21,7 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._step import 
 )
 
 POLICIES = ["AllSigned", "Bypass", "Undefined"]
+POLICY_VARIABLE = "PSExecutionPolicyPreference"
 HIDDEN_PARAMETERS = "<parameters not logged: set log_parameters to show them>"
 PARAMETER_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # powershell.exe's command line holds the base64 of run_script.ps1; CreateProcess allows 32767 characters.
@@ -121,6 +122,9 @@ class ActionModule(StepAction):
             stdin=json.dumps({"script": script_text, "path": script_path, "parameters": params}),
             chdir=args["start_in"],
             sensitive=bool(params) and not args["log_parameters"],
+            # Ansible's module host runs with PSExecutionPolicyPreference=Unrestricted, which a
+            # child powershell.exe inherits: Undefined must leave the machine's policy in force.
+            extra_environment={POLICY_VARIABLE: ""} if policy is None else None,
         )
 
 

@@ -141,12 +141,13 @@ class StepAction(ActionBase):
             raise type(e)(_secrets.scrub_text(e.message, env.secrets() + secrets)) from None
         env.begin_step(step_name)
 
-        restarter = _restart.Restarter(self, task_vars, args["restart_timeout"])
+        # Steps that restart the host themselves use this one too, so that the result tells all.
+        self.restarter = restarter = _restart.Restarter(self, task_vars, args["restart_timeout"])
         try:
             outcome, restart_facts = self._run_with_restarts(args, env, task_vars, restarter, step_name)
         except _restart.HostDidNotReturn as e:
-            # This host alone stops here; the others go on.
-            result.update(failed=True, unreachable=True, restarted=False, restarts=restarter.records,
+            # This host alone stops here (unreachable, as Ansible marks a host it lost); the others go on.
+            result.update(unreachable=True, changed=True, restarted=False, restarts=restarter.records,
                           waited_seconds=round(e.waited, 1))
             result["msg"] = e.message
             return _secrets.scrub(result, env.secrets() + secrets)
@@ -183,7 +184,7 @@ class StepAction(ActionBase):
     def _run_step_once(self, args: dict, env: TaskSequenceEnvironment, task_vars: dict) -> StepOutcome:
         try:
             return self.run_step(args, env, task_vars)
-        except (TaskSequenceVariableError, _secrets.KeyFileError):
+        except (TaskSequenceVariableError, _secrets.KeyFileError, _restart.HostDidNotReturn):
             raise
         except AnsibleActionFail as e:
             # A failure on the host is the step's failure: continue_on_error applies to it.
@@ -343,7 +344,7 @@ class StepAction(ActionBase):
     def run_command(self, args: dict, env: TaskSequenceEnvironment, task_vars: dict, *, display_cmd: str,
                     cmd: str | None = None, argv: list[str] | None = None, chdir: str | None = None,
                     stdin: str | None = None, output_encoding: str | None = None,
-                    sensitive: bool = False) -> StepOutcome:
+                    sensitive: bool = False, extra_environment: dict | None = None) -> StepOutcome:
         """Run one process through ansible.windows.win_command under ConfigMgr's rules for codes.
 
         One remote execution. The task sequence variables are the process's environment; run
@@ -353,7 +354,7 @@ class StepAction(ActionBase):
             # win_command has no check mode: report what would run, run nothing.
             return StepOutcome(succeeded=True, changed=True, msg=f"check mode: would run {display_cmd}",
                                fields={"cmd": display_cmd})
-        environment = env.as_environment()
+        environment = {**env.as_environment(), **(extra_environment or {})}
         if argv is None:
             # Connect To Network Folder's connections do not outlive their WinRM task: a command
             # that names a recorded drive letter or share connects it again in its own process.
@@ -379,7 +380,7 @@ class StepAction(ActionBase):
             return StepOutcome(succeeded=False, rc=TIMEOUT_RC, changed=True, fields={"cmd": display_cmd, "timed_out": True},
                                msg=f"the command ran longer than timeout ({timeout} s); its WinRM command and "
                                    "the processes it started were stopped")
-        stdout, stderr = res.get("stdout") or "", res.get("stderr") or ""
+        stdout, stderr = res.get("stdout") or "", _readable_stderr(res.get("stderr") or "")
         fields = {"cmd": display_cmd, "stdout": stdout, "stderr": stderr, "stdout_lines": stdout.splitlines(),
                   "stderr_lines": stderr.splitlines(), "timed_out": False}
         rc = res.get("rc")
@@ -495,6 +496,18 @@ def _forget_boot(task_vars: dict, record: dict) -> None:
     """After a restart the step itself must not use what belonged to the old boot."""
     task_vars.pop("tsenv_hardware", None)
     task_vars[_restart.LASTBOOT_FACT] = record["boot_time"]
+
+
+def _readable_stderr(stderr: str) -> str:
+    """PowerShell writes its own error records to stderr as CLIXML: show their text."""
+    if "#< CLIXML" not in stderr:
+        return stderr
+    try:   # ansible-core's own decoder (internal, hence the fallback)
+        from ansible.plugins.shell.powershell import _replace_stderr_clixml
+
+        return _replace_stderr_clixml(stderr.encode("utf-8")).decode("utf-8", "replace")
+    except Exception:   # pragma: no cover - an ansible-core without it: show it as it came
+        return stderr
 
 
 def _as_list(environments) -> list:

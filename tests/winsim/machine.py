@@ -171,6 +171,16 @@ def default_state(name: str, index: int) -> dict:
                          "interface_index": 12, "speed_mbps": 866})
     if not adapters[0]["connected"]:
         adapters[0].update(ip_addresses=[], default_gateways=[])
+    # Adapters Windows has besides the physical ones (what wmi.py presents as not HardwareInterface):
+    # a WAN Miniport on every machine, a Hyper-V virtual switch on one machine in four. They have
+    # MAC addresses too, which is why a MAC address alone does not tell a wired adapter.
+    other = [{"name": "WAN Miniport (IP)", "description": "WAN Miniport (IP)", "mac": f"{tail[:5]}:20:52:41:53",
+              "connected": True, "hidden": True, "ip_addresses": [], "ipv6_addresses": [], "default_gateways": [],
+              "interface_index": 7}]
+    if index % 4 == 0:
+        other.append({"name": "vEthernet (Default Switch)", "description": "Hyper-V Virtual Ethernet Adapter",
+                      "mac": f"00:15:5D:E0:{tail[-5:]}", "connected": True, "ip_addresses": ["198.51.100.254"],
+                      "ipv6_addresses": [], "default_gateways": [], "interface_index": 21, "ndis_physical_medium": 14})
     # Servers have no ConfigMgr client; one workstation in three has none either.
     client = ["5.00.9128.1000", "5.00.9106.1000", None][index % 3] if product_type == "workstation" else None
     state = {
@@ -198,7 +208,8 @@ def default_state(name: str, index: int) -> dict:
         },
         "disks": [{"letter": "C", "size_mb": [243000, 476000, 121000, 130000][index % 4],
                    "free_mb": [120000, 201000, 9000, 60000, 51200][index % 5], "filesystem": "NTFS", "label": "OS"}],
-        "network_adapters": adapters,
+        "network_adapters": adapters,     # the physical adapters
+        "other_adapters": other,          # virtual, hidden and VPN adapters (see wmi.py)
         "environment": {
             "ALLUSERSPROFILE": "C:\\ProgramData", "CommonProgramFiles": "C:\\Program Files\\Common Files",
             "COMPUTERNAME": hostname, "ComSpec": "C:\\Windows\\system32\\cmd.exe",
@@ -441,7 +452,7 @@ class Machine:
 
     @staticmethod
     def _new_counters() -> dict:
-        return {"executions": 0, "modules": {}, "scripts": {}, "raw": 0, "programs": 0, "boots": 0}
+        return {"executions": 0, "modules": {}, "raw": 0, "programs": 0, "boots": 0}
 
     def count(self, kind: str, name: str | None = None) -> None:
         with self.lock:

@@ -65,17 +65,32 @@ class Shell:
 
 
 class Faults:
-    """Fault injection switches, armed through POST /winsim/faults."""
+    """Fault injection switches, armed through POST /winsim/faults.
 
-    def __init__(self):
+    Restart switches (issue 11; test fixture): ``never_return`` makes the host refuse every
+    connection from its next boot on (a host that never comes back from a restart; arm it
+    with false to bring it back); ``hang_while_down`` makes connections made while it is down
+    hang until it is up again (at most ``HANG_LIMIT`` s) instead of being refused, so clients
+    run into their own connect / read timeouts.
+    """
+
+    HANG_LIMIT = 60.0
+
+    def __init__(self, boot_id=lambda: 0):
         self.lock = threading.Lock()
         self.drop_connections = 0
         self.wsman_fault_500 = 0
         self.delay_seconds = 0.0
         self.crash_during_next_command = False
+        self._boot_id = boot_id
+        self.never_return_from: int | None = None   # the first boot that never answers
+        self.hang_while_down = False
 
     def arm(self, spec: dict) -> None:
         with self.lock:
+            if "never_return" in spec:
+                self.never_return_from = self._boot_id() + 1 if spec["never_return"] else None
+            self.hang_while_down = bool(spec.get("hang_while_down", self.hang_while_down))
             self.drop_connections = int(spec.get("drop_connections", self.drop_connections))
             self.wsman_fault_500 = int(spec.get("wsman_fault_500", self.wsman_fault_500))
             self.delay_seconds = float(spec.get("delay_seconds", self.delay_seconds))
@@ -113,7 +128,7 @@ class HostServer(ThreadingHTTPServer):
         self.allow_unencrypted = allow_unencrypted
         self.shells: dict[str, Shell] = {}
         self.lock = threading.Lock()
-        self.faults = Faults()
+        self.faults = Faults(machine.boot_id)
         self.http = new_counters()
 
     @property
@@ -138,13 +153,20 @@ class HostServer(ThreadingHTTPServer):
         if os.environ.get("WINSIM_DEBUG"):
             super().handle_error(request, client_address)
 
+    def away(self) -> bool:
+        """Down for a restart, or (never_return) booted into a boot that never answers."""
+        first = self.faults.never_return_from
+        return not self.machine.is_up() or (first is not None and self.machine.boot_id() >= first)
+
     def verify_request(self, request, client_address) -> bool:
         # guess: while Windows restarts its network stack is down; a refused/reset connection
         # is what clients see. Closing the accepted socket at once gives them that.
-        if not self.machine.is_up():
+        if self.away():
             with self.lock:
                 self.http["refused_while_down"] += 1
-            return False
+            # guess: a host that is powered off or still in firmware does not answer at all;
+            # with hang_while_down the handler holds the connection (Handler.handle_one_request).
+            return self.faults.hang_while_down
         if self.faults.take("drop_connections"):
             with self.lock:
                 self.http["dropped"] += 1
@@ -263,7 +285,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def handle_one_request(self):
-        if not self.server.machine.is_up():
+        if self.server.away():
+            if self.server.faults.hang_while_down:
+                end = time.monotonic() + Faults.HANG_LIMIT
+                while self.server.away() and time.monotonic() < end:
+                    time.sleep(0.1)
             self.close_connection = True
             return
         try:

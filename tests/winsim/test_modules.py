@@ -154,91 +154,84 @@ def test_win_shell(machine):
     assert out == {"skipped": True, "changed": False, "msg": "remote module does not support check mode"}
 
 
-# win_powershell and the project scripts -------------------------------------------------------
+# win_powershell ----------------------------------------------------------------------------------
+# Any script runs through the PowerShell subset (pwsh.py); the collection's own scripts are
+# exercised from their real text in test_host_scripts.py.
 
-RUN_PROCESS = "# tasksequence.windows script: run_process\n[CmdletBinding()]\nparam ()\n"
-INVENTORY = "# tasksequence.windows script: hardware_inventory\n[CmdletBinding(SupportsShouldProcess = $true)]\nparam ()\n"
-
-
-def run_process(machine, payload, check_mode=False, sensitive=False, **params):
-    args = {"script": RUN_PROCESS, "parameters": {"working_directory": None, "timeout_seconds": 0,
-                                                  "redirect_wow64": False, **params}}
-    text = json.dumps({"command_line": None, "environment": {}, "powershell": None, **payload})
-    if sensitive:
-        args["sensitive_parameters"] = [{"name": "sensitive_payload", "value": text}]
-    else:
-        args["parameters"]["payload_json"] = text
-    return mod(machine, "win_powershell", args, check_mode=check_mode)
-
-
-def test_win_powershell_result_shape_and_hardware_inventory(machine):
-    out = mod(machine, "win_powershell", {"script": INVENTORY})
+def test_win_powershell_result_shape_and_depth(machine):
+    script = ("[ordered]@{ a = 1; inner = @{ list = @(1, 2); deeper = @{ x = 1 } } }\n'text'\n"
+              "[datetime]'2026-01-02T03:04:05Z'\n")
+    out = mod(machine, "win_powershell", {"script": script})
     assert set(out) == {"changed", "result", "host_out", "host_err", "output", "error", "warning", "verbose", "debug",
                         "information", "invocation"}
-    hw = out["output"][0]
-    assert set(hw) == {"boot_time", "computer_name", "make", "model", "serial_number", "asset_tag", "uuid",
-                       "mac_addresses", "ip_addresses", "default_gateways", "memory_mb", "cpu_mhz",
-                       "system_drive_free_mb", "os", "configmgr_client_version", "on_ac_power", "network_adapters",
-                       "uefi", "tpm"}
-    assert set(hw["os"]) == {"caption", "version", "product_type", "architecture", "language", "lcid"}
-    assert set(hw["tpm"]) == {"present", "spec_version", "enabled", "activated"}
-    assert set(hw["network_adapters"][0]) == {"name", "mac", "connected", "wireless", "ip_addresses", "default_gateways"}
-    assert hw["computer_name"] == "WIN01" and hw["ip_addresses"] == ["192.0.2.10"]
-    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$", hw["boot_time"])
-    # Read-only (SupportsShouldProcess): it runs in check mode too.
-    assert mod(machine, "win_powershell", {"script": INVENTORY}, check_mode=True)["output"][0]["make"] == hw["make"]
-    assert machine.counters_snapshot()["scripts"] == {"hardware_inventory": 2}
+    # depth 2: the output item is at depth 1, its values at 0, theirs past the limit: [string] of them.
+    assert out["output"] == [{"a": 1, "inner": {"list": "1 2", "deeper": "System.Collections.Hashtable"}}, "text",
+                             "2026-01-02T03:04:05.0000000Z"]
+    assert out["changed"] is True and out["error"] == [] and out["result"] == {}
+    out = mod(machine, "win_powershell", {"script": script, "depth": 3})
+    assert out["output"][0]["inner"] == {"list": [1, 2], "deeper": {"x": 1}}
+    assert machine.counters_snapshot()["modules"]["ansible.windows.win_powershell"] == 2
 
 
-def test_run_process(machine):
-    out = run_process(machine, {"command_line": "cmd.exe /c echo %TS_V% & cd", "environment": {"TS_V": "v1"}},
-                      working_directory="C:\\Windows")["output"][0]
-    assert out == {"rc": 0, "stdout": "v1 \r\nC:\\Windows\r\n", "stderr": "", "timed_out": False, "command_found": True}
-    out = run_process(machine, {"command_line": "no-such-program --version"})["output"][0]
-    assert out["command_found"] is False and out["rc"] is None and out["stderr"] == "The system cannot find the file " \
-                                                                                    "specified"
-    out = run_process(machine, {"command_line": "hostname"}, working_directory="C:\\Nope")["output"][0]
-    assert out["command_found"] is False and out["stderr"] == "The directory name is invalid"
-    out = run_process(machine, {"command_line": "install one"}, working_directory="C:\\Tools")["output"][0]
-    assert (out["rc"], out["stdout"]) == (0, "bat one\r\n")   # .com/.exe/.bat as ConfigMgr, a batch through cmd.exe
-
-
-def test_run_process_timeout_kills(machine):
-    start = time.time()
-    out = run_process(machine, {"command_line": "C:\\Tools\\slow.exe"}, timeout_seconds=1)["output"][0]
-    assert out["timed_out"] is True and out["rc"] is None and time.time() - start < 5
-
-
-def test_run_process_powershell_script_text_and_wow64(machine):
-    out = run_process(machine, {"powershell": {"script_text": "param($Name)\nWrite-Output \"hi $Name\"\nexit 3\n",
-                                               "script_path": None, "arguments": "-Name 'Ann'",
-                                               "execution_policy": "Bypass"}})["output"][0]
-    assert (out["rc"], out["stdout"]) == (3, "hi Ann\r\n")
-    temp = "c:\\users\\administrator\\appdata\\local\\temp\\"
-    assert not [k for k in machine.state["files"] if k.startswith(temp + "ts-")]   # the temp script is gone
-    machine.fs_write("C:\\Windows\\System32\\only64.exe", b"", extra={"program": {"stdout": "64"}})
-    out = run_process(machine, {"command_line": "C:\\Windows\\System32\\only64.exe"}, redirect_wow64=True)["output"][0]
-    assert out["command_found"] is False   # the 32-bit view has no SysWOW64\only64.exe
-
-
-def test_run_process_check_mode_and_secrets(machine):
-    out = run_process(machine, {"command_line": "hostname"}, check_mode=True)
-    assert out["changed"] and out["msg"] == "skipped, running in check mode" and out["output"] == []
-    out = run_process(machine, {"command_line": "cmd.exe /c echo s3cr3t-value"}, sensitive=True)
-    assert out["output"][0]["stdout"] == "s3cr3t-value\r\n"
+def test_win_powershell_parameters_and_secrets(machine):
+    script = ("param([int]$Count, [string[]]$Names, $Map, $Secret, $Cred)\n$Count + 1\n$Names.Count\n$Map.key\n"
+              "$Secret.GetType().FullName\n$Cred.UserName\n$Cred.GetNetworkCredential().Password.Length\n")
+    out = mod(machine, "win_powershell", {"script": script, "parameters": {"Count": "4", "Names": ["a", "b"],
+                                                                         "Map": {"key": "v"}},
+                                          "sensitive_parameters": [{"name": "Secret", "value": "s3cr3t-value"},
+                                                                   {"name": "Cred", "username": "svc",
+                                                                    "password": "p4ssw0rd"}]})
+    assert out["output"] == [5, 2, "v", "System.Security.SecureString", "svc", 8], out["error"]
     assert "s3cr3t-value" not in json.dumps(out["invocation"])
-    assert out["invocation"]["module_args"]["sensitive_parameters"][0]["value"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    out = mod(machine, "win_powershell", {"script": "[CmdletBinding()]\nparam($A)\n$A\n", "parameters": {"B": 1}})
+    assert out["failed"] and out["error"][0]["exception"]["message"] == \
+        "A parameter cannot be found that matches parameter name 'B'."
+
+
+def test_win_powershell_errors_and_streams(machine):
+    script = "Write-Host 'hi'\nWrite-Warning 'careful'\nWrite-Error 'soft'\n'after'\nthrow 'hard'\n'never'\n"
+    out = mod(machine, "win_powershell", {"script": script})
+    assert out["failed"] and out["output"] == ["after"] and out["host_out"] == "hi\r\n"
+    assert out["warning"] == ["careful"]
+    assert [i["message_data"] for i in out["information"]] == ["hi"] and out["information"][0]["tags"] == ["PSHOST"]
+    soft, hard = out["error"]
+    assert set(soft) == {"output", "error_details", "exception", "target_object", "category_info",
+                         "fully_qualified_error_id", "script_stack_trace", "pipeline_iteration_info"}
+    assert soft["exception"]["type"] == "Microsoft.PowerShell.Commands.WriteErrorException"
+    assert soft["exception"]["message"] == "soft" and soft["category_info"]["category"] == "NotSpecified"
+    assert hard["exception"] == {"message": "hard", "type": "System.Management.Automation.RuntimeException",
+                                 "help_link": None, "source": None, "hresult": -2146233087, "inner_exception": None}
+    assert hard["fully_qualified_error_id"] == "hard" and hard["category_info"]["category"] == "OperationStopped"
+    out = mod(machine, "win_powershell", {"script": "Write-Error 'soft'\n'after'\n", "error_action": "stop"})
+    assert out["failed"] and out["output"] == [] and out["error"][0]["exception"]["message"] == "soft"
+    out = mod(machine, "win_powershell", {"script": "Write-Error 'soft'\n'after'\n",
+                                          "error_action": "silently_continue"})
+    assert "failed" not in out and out["output"] == ["after"] and out["error"] == []
+
+
+def test_win_powershell_ansible_variable_and_check_mode(machine):
+    out = mod(machine, "win_powershell", {"script": "$Ansible.Result = @{ k = 'v' }\n$Ansible.Changed = $false\n"})
+    assert out["result"] == {"k": "v"} and out["changed"] is False and "failed" not in out
+    assert mod(machine, "win_powershell", {"script": "$Ansible.Failed = $true"})["failed"] is True
+    out = mod(machine, "win_powershell", {"script": "New-Item -Path C:\\Temp\\made -ItemType Directory"},
+              check_mode=True)
+    assert out["changed"] and out["msg"] == "skipped, running in check mode" and not machine.fs_exists("C:\\Temp\\made")
+    script = ("[CmdletBinding(SupportsShouldProcess)]\nparam()\n"
+              "if ($PSCmdlet.ShouldProcess('C:\\Temp\\made', 'Create')) { 'did' } else { 'skipped' }\n"
+              "New-Item -Path C:\\Temp\\made -ItemType Directory | Out-Null\n$Ansible.CheckMode\n")
+    out = mod(machine, "win_powershell", {"script": script}, check_mode=True)
+    assert out["output"] == ["skipped", True] and not machine.fs_exists("C:\\Temp\\made")
+    assert out["host_out"].startswith('What if: Performing the operation "Create" on target "C:\\Temp\\made".')
+    assert mod(machine, "win_powershell", {"script": script})["output"] == ["did", False]
+    assert machine.fs_isdir("C:\\Temp\\made")
 
 
 def test_win_powershell_refusals(machine):
-    out = mod(machine, "win_powershell", {"script": "Get-Date"})
-    assert out["failed"] and "cannot run arbitrary PowerShell" in out["msg"]
-    out = mod(machine, "win_powershell", {"script": "# tasksequence.windows script: nope\n"})
-    assert out["failed"] and out["msg"] == "simulated host: the collection script 'nope' is not emulated"
-    out = mod(machine, "win_powershell", {"path": "C:\\x.ps1"})
-    assert out["msg"] == "simulated host: win_powershell option(s) path are not emulated"
-    out = mod(machine, "win_powershell", {"script": RUN_PROCESS, "parameters": {"payload_json": "{bad"}})
-    assert out["failed"] and out["error"][0]["exception"]["message"].startswith("Invalid JSON primitive")
+    out = mod(machine, "win_powershell", {"script": "Get-Process | Stop-Process"})
+    assert out["failed"] and out["error"][0]["exception"]["message"].startswith(
+        "simulated host: unsupported PowerShell at line 1: Get-Process | Stop-Process")
+    out = mod(machine, "win_powershell", {"script": "if ($true) {"})
+    assert out["failed"] and out["error"][0]["exception"]["type"] == "System.Management.Automation.ParseException"
 
 
 def test_unknown_module(machine):

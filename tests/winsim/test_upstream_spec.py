@@ -109,8 +109,8 @@ def test_every_emulated_module_reads_its_spec():
 
 
 def test_the_not_emulated_refusal_still_names_the_option(machine):
-    out, rc = run_module(machine, "win_package", {"path": "C:\\a.msi", "creates_version": "1.0", "creates_path": "C:\\a"})
-    assert rc == 1 and out["msg"] == "simulated host: win_package option(s) creates_version are not emulated"
+    out, rc = run_module(machine, "win_package", {"path": "C:\\a.msi", "creates_service": "svc"})
+    assert rc == 1 and out["msg"] == "simulated host: win_package option(s) creates_service are not emulated"
     out, rc = run_module(machine, "win_package", {"path": "C:\\a.msi", "creates_version": "1.0"})
     assert out["msg"] == "missing parameter(s) required by 'creates_version': creates_path"   # required_by, from .ps1
 

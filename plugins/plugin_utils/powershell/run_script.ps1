@@ -21,9 +21,12 @@ $code = 0
 try {
     $global:LASTEXITCODE = 0
     if ($request.parameters -is [string]) {
-        $call = [scriptblock]::Create('& $args[0] ' + $request.parameters)
-        & $call $path
-        $ok = $?
+        # $? must be read inside the script block, right after the script: outside it only
+        # says whether the block ran.
+        $call = [scriptblock]::Create('& $args[0] ' + $request.parameters + [Environment]::NewLine + '$args[1].Value = $?')
+        $status = [ref]$true
+        & $call $path $status
+        $ok = $status.Value
     }
     else {
         $splat = @{}

@@ -7,14 +7,14 @@ import uuid
 
 from tests.winsim import programs
 from tests.winsim.machine import FsError
-from tests.winsim.modules._base import Emulated
+from tests.winsim.modules._base import Emulated, ScriptThrow
 from tests.winsim.modules.commands import _escape_arg
 from tests.winsim.modules.web import download
 
 # win_package.ps1's $spec plus WebRequest.psm1's fragment (upstream.py); provider's choices are code
 # there ($providerInfo.Keys + "auto"), so they come from DOCUMENTATION.
 SPEC = Emulated("win_package", not_emulated=(
-    "creates_version", "creates_service", "url_method", "follow_redirects", "headers", "client_cert",
+    "creates_service", "url_method", "follow_redirects", "headers", "client_cert",
     "client_cert_password", "force_basic_auth", "url_username", "url_password", "use_default_credential", "proxy_url",
     "proxy_username", "proxy_password", "proxy_use_default_credential"))
 UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall"
@@ -53,6 +53,8 @@ def run(mod) -> None:
         installed, provider, found_id = _installed(m, path and ctx.abspath(path), product_id, p["provider"])
         if p["creates_path"]:
             installed = m.fs_exists(p["creates_path"])
+            if p["creates_version"] and installed:
+                installed = _creates_version(m, p["creates_path"], p["creates_version"])
         changed = (state == "present") != installed
         mod.result["rc"] = 0
         if changed and not mod.check_mode:
@@ -76,6 +78,20 @@ def run(mod) -> None:
     finally:
         if temp_file:
             m.fs_remove(temp_file)
+
+
+def _creates_version(machine, path: str, wanted: str) -> bool:
+    """Get-InstalledStatus: `$CreatesVersion -eq [Version]::new(FileMajorPart, ...)` (win_package.ps1:564-572).
+
+    The left operand is a [String], so the file's version is compared as its four-part text.
+    """
+    if not machine.fs_isfile(path):
+        raise ScriptThrow("creates_path must be a file not a directory when creates_version is set")
+    # guess: a file without a version resource has FileVersionInfo parts 0 (a simulated file's 'version' record
+    # stands for its resource)
+    raw = str(machine.fs_get(path).get("version") or "0.0.0.0")
+    parts = ([int(x) for x in raw.split(".")[:4] if x.isdigit()] + [0, 0, 0, 0])[:4]
+    return wanted.strip().lower() == ".".join(map(str, parts))
 
 
 def _installed(machine, path: str | None, product_id: str | None, provider: str) -> tuple[bool, str, str | None]:

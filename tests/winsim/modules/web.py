@@ -17,6 +17,27 @@ SPEC = Emulated("win_get_url", not_emulated=(
     "proxy_password", "proxy_use_default_credential"))
 
 
+# A URL on loopback is fetched for real: tests serve content from an HTTP server of their own on
+# 127.0.0.1, which the simulated host (itself on loopback) reaches as a real host reaches its server.
+LOOPBACK = ("127.0.0.1", "localhost")
+
+
+def _loopback(mod, url: str, dest: str) -> dict:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:   # noqa: S310 - http(s) on loopback only
+            return {"status": resp.status, "reason": resp.reason,
+                    "content_b64": base64.b64encode(resp.read()).decode()}
+    except urllib.error.HTTPError as e:
+        return {"status": e.code, "reason": e.reason}
+    except OSError as e:
+        # guess: .NET's text when nothing listens ("Unable to connect to the remote server")
+        mod.fail_json(f"Error downloading '{url}' to '{dest}': Exception calling \"GetResponse\" with \"0\" "
+                      f"argument(s): \"Unable to connect to the remote server\" ({e})")
+
+
 def fetch(mod, url: str, dest: str) -> tuple[bytes, dict]:
     """(body, record) of a URL from the state's web table; fails as an unreachable address does."""
     rec = None
@@ -24,6 +45,8 @@ def fetch(mod, url: str, dest: str) -> tuple[bytes, dict]:
         if known.lower().rstrip("/") == url.lower().rstrip("/"):
             rec = value
     host = urllib.parse.urlsplit(url).hostname or url
+    if rec is None and host in LOOPBACK:
+        rec = _loopback(mod, url, dest)
     if rec is None:
         # guess: the text .NET gives when DNS has no answer (the simulated hosts have no network)
         mod.fail_json(f"Error downloading '{url}' to '{dest}': Exception calling \"GetResponse\" with "
