@@ -16,6 +16,7 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._step import 
     DEFAULT_SUCCESS_CODES,
     RUN_AS_SPEC,
     StepAction,
+    kind_of,
     package_location,
     project_script,
 )
@@ -34,7 +35,7 @@ def check_parameters(parameters) -> None:
         return
     if not isinstance(parameters, dict):
         raise AnsibleActionFail(
-            f"parameters: is a {type(parameters).__name__}; give a string in ConfigMgr's form "
+            f"parameters: is a {kind_of(parameters)}; give a string in ConfigMgr's form "
             "(-Name 'value' -Switch) or a dictionary of parameter name: value."
         )
     for name, value in parameters.items():
@@ -50,7 +51,7 @@ def _check_value(field: str, value) -> None:
         for i, item in enumerate(value):
             _check_value(f"{field}[{i}]", item)
         return
-    raise AnsibleActionFail(f"{field}: a {type(value).__name__} cannot be passed to a script parameter; "
+    raise AnsibleActionFail(f"{field}: a {kind_of(value)} cannot be passed to a script parameter; "
                             "give a string, number, boolean (switch), null or a list of those.")
 
 

@@ -12,6 +12,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils import _engine, _secrets
+from ansible_collections.tasksequence.windows.plugins.plugin_utils._step import kind_of
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import (
     TaskSequenceEnvironment,
     TaskSequenceVariableError,
@@ -51,7 +52,7 @@ def load_definition(value, path: str | None, what: str) -> dict:
     elif isinstance(value, str):
         raise AnsibleActionFail(f"{what}: is text; give the definition as a dictionary, or its path as a file.")
     if not isinstance(value, dict):
-        raise AnsibleActionFail(f"{what}: is a {type(value).__name__}, not a sequence definition (a dictionary).")
+        raise AnsibleActionFail(f"{what}: is a {kind_of(value)}, not a sequence definition (a dictionary).")
     definition = _engine.plain(value)
     _engine.validate(definition, what)
     return definition

@@ -19,6 +19,15 @@ options:
       - Bad options are never covered by this; they fail before anything runs.
     type: bool
     default: false
+  restart_timeout:
+    description:
+      - Seconds a restart of the host may take, from the restart to the host running modules
+        again (1 to 86400). A restart can come before the step (an earlier step returned C(3010)
+        or set C(SMSTSRebootRequested)), during it (unexpected, or exit code C(1641)), or after it
+        (C(SMSTSRetryRequested)); see the collection's docs/restarts.md.
+      - A host that does not come back in time fails alone (unreachable), with the time waited.
+    type: int
+    default: 1200
 notes:
   - Task sequence variables live in the C(tsenv) fact (a dict). Names are case-insensitive
     (the first spelling is kept), 1-256 letters, digits, C(_) or C(-); values at most 4000
@@ -31,6 +40,15 @@ notes:
   - Before the step runs C(_SMSTSCurrentActionName) is the task name; after it,
     C(_SMSTSLastActionName), C(_SMSTSLastActionSucceeded) (C(true)/C(false)) and
     C(_SMSTSLastActionRetCode) describe it.
+  - Restarts as ConfigMgr's engine makes them. A step that ends with C(3010) (RV(reboot_required))
+    or sets C(SMSTSRebootRequested) (C(HD) or C(true); C(WinPE) is refused) leaves a restart owed in
+    the C(tsenv_restart) fact, and the next step that runs on the host restarts it first.
+    C(SMSTSRetryRequested) restarts the host at once and runs the same step again. Exit code
+    C(1641) succeeds wherever C(3010) does, and the step waits for the restart the installer began.
+    C(SMSTSRebootMessage) and C(SMSTSRebootDelay) (seconds, at least 2) set the notice shown.
+  - After a restart the step returns the new C(ansible_lastboot) and an empty C(tsenv_hardware), so
+    the next step that needs the hardware inventory gathers it again; C(tsenv) and C(tsenv_hidden)
+    are kept. RV(restarted) and RV(restarts) say what happened.
 attributes:
   check_mode:
     support: full
@@ -43,6 +61,24 @@ attributes:
     support: full
     platforms: windows
     description: Windows hosts reached over WinRM (or PSRP).
+"""
+
+    # A step that retries after an unexpected restart (StepAction.RETRY_ON_UNEXPECTED_RESTART).
+    RETRY = r"""
+options:
+  retry_on_unexpected_restart:
+    description:
+      - ConfigMgr's C(Retry this step if computer unexpectedly restarts).
+      - When the connection drops during the step and the host booted since the step began, the
+        step waits for the host (O(restart_timeout)) and runs again, up to O(retry_count) times.
+        A step that failed for any other reason is not retried.
+    type: bool
+    default: true
+  retry_count:
+    description:
+      - How many times the step runs again after unexpected restarts (ConfigMgr's C(RetryCount), 1 to 5).
+    type: int
+    default: 2
 """
 
     # A step that runs a process on the host.

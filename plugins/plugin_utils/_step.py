@@ -569,6 +569,14 @@ _RAW_TYPES: dict[str, tuple] = {"str": (str,), "int": (int, str), "bool": (bool,
                                 "dict": (dict,)}
 
 
+def kind_of(value: t.Any) -> str:
+    """The YAML kind of a value, as a user wrote it (Ansible tags its own subclasses)."""
+    for kind, cls in (("bool", bool), ("int", int), ("float", float), ("str", str), ("list", list), ("dict", dict)):
+        if isinstance(value, cls):
+            return kind
+    return type(value).__name__
+
+
 def _without_accept(spec: dict) -> dict:
     """The spec without our own ``accept`` key, for Ansible's validator."""
     out = {}
@@ -593,7 +601,7 @@ def check_raw_types(raw: dict, spec: dict, where: str = "") -> None:
             continue
         if kind == "int" and isinstance(value, bool) or not isinstance(value, allowed):
             raise AnsibleActionFail(
-                f"{field}: is a {type(value).__name__}; give a {kind}"
+                f"{field}: is a {kind_of(value)}; give a {kind}"
                 + (" (quote it in YAML if it is text)" if kind == "str" else "") + "."
             )
         if kind == "list":
@@ -601,10 +609,10 @@ def check_raw_types(raw: dict, spec: dict, where: str = "") -> None:
             for index, item in enumerate(value):
                 if element == "dict" and option.get("options"):
                     if not isinstance(item, dict):
-                        raise AnsibleActionFail(f"{field}[{index}]: is a {type(item).__name__}; give a dictionary.")
+                        raise AnsibleActionFail(f"{field}[{index}]: is a {kind_of(item)}; give a dictionary.")
                     check_raw_types(item, option["options"], f"{field}[{index}].")
                 elif element in ("str", "int") and (
                         isinstance(item, bool) or not isinstance(item, _RAW_TYPES[element] if element == "str" else int)):
-                    raise AnsibleActionFail(f"{field}[{index}]: is a {type(item).__name__}; give a {element}.")
+                    raise AnsibleActionFail(f"{field}[{index}]: is a {kind_of(item)}; give a {element}.")
         if kind == "dict" and option.get("options") and isinstance(value, dict):
             check_raw_types(value, option["options"], f"{field}.")
