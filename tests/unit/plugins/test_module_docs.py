@@ -9,7 +9,7 @@ import yaml
 
 STEPS = ["run_command_line", "run_powershell_script", "set_task_sequence_variable",
          "set_dynamic_variables", "check_readiness", "download_package_content", "install_package",
-         "install_application", "connect_to_network_folder"]
+         "install_application", "connect_to_network_folder", "restart_computer", "install_software_updates"]
 FRAGMENTS = importlib.import_module("ansible_collections.tasksequence.windows.plugins.doc_fragments.step").ModuleDocFragment
 
 
