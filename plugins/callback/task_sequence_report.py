@@ -39,6 +39,18 @@ author:
   - Task Sequence for Ansible maintainers (@tasksequence)
 """
 
+EXAMPLES = r"""
+# ansible.cfg next to the playbook that runs the tasksequence.windows.task_sequence role
+[defaults]
+callbacks_enabled = tasksequence.windows.task_sequence_report
+
+[tasksequence_windows]
+log_dir = /var/log/task_sequences
+
+# Then, per host: /var/log/task_sequences/<host>/smsts.log (open it in CMTrace or OneTrace),
+# and per run: /var/log/task_sequences/runs/<time>.json and .html
+"""
+
 
 COMPONENT = "TSManager"
 STEP_ACTION = "sequence_step"

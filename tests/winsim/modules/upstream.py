@@ -31,6 +31,7 @@ import ast
 import dataclasses
 import os
 import re
+import sys
 import threading
 
 import yaml
@@ -66,20 +67,21 @@ def collection_dir() -> str:
 
 def _find_collection() -> str:
     from ansible.config.manager import ConfigManager
-    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
     # A fresh ConfigManager: ansible.constants is frozen at first import, tests change the environment.
+    # The first configured path that holds the collection wins, then sys.path when Ansible scans it
+    # (the collection loader's own order); its finder is not used here because a test process may
+    # already have one installed for another set of paths.
     config = ConfigManager()
-    paths = config.get_config_value("COLLECTIONS_PATHS")
-    finder = _AnsibleCollectionFinder(paths=paths, scan_sys_paths=config.get_config_value("COLLECTIONS_SCAN_SYS_PATH"))
-    search = None
-    for name in ("ansible_collections", "ansible_collections.ansible", "ansible_collections.ansible.windows"):
-        loader = finder._get_loader(name, search)
-        if loader is None:
-            raise UpstreamError(f"simulated host: collection {COLLECTION} not found in COLLECTIONS_PATHS {paths} "
-                                "(set ANSIBLE_CONFIG or ANSIBLE_COLLECTIONS_PATH as for ansible-playbook)")
-        search = loader._subpackage_search_paths
-    return search[0]
+    paths = list(config.get_config_value("COLLECTIONS_PATHS") or [])
+    if config.get_config_value("COLLECTIONS_SCAN_SYS_PATH"):
+        paths += [p for p in sys.path if p]
+    for path in paths:
+        candidate = os.path.join(os.path.expanduser(path), "ansible_collections", "ansible", "windows")
+        if os.path.isdir(os.path.join(candidate, "plugins", "modules")):
+            return candidate
+    raise UpstreamError(f"simulated host: collection {COLLECTION} not found in COLLECTIONS_PATHS {paths} "
+                        "(set ANSIBLE_CONFIG or ANSIBLE_COLLECTIONS_PATH as for ansible-playbook)")
 
 
 # the PowerShell literal parser ----------------------------------------------------------------
