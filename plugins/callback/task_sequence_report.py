@@ -17,7 +17,7 @@ type: aggregate
 short_description: smsts.log-style CMTrace logs, a JSON summary and an HTML report of task sequence runs
 version_added: 0.1.0
 description:
-  - For the steps run by the M(tasksequence.windows.task_sequence) role, writes per host a log in CMTrace
+  - For the steps run by the C(tasksequence.windows.task_sequence) role role, writes per host a log in CMTrace
     format (readable by CMTrace / OneTrace) - step start and end, exit code, conditions evaluated and their
     result, variables set (hidden ones masked), restarts, resumes - appended to, never rolled over.
   - At the end of the playbook, a JSON summary of the run and a self-contained HTML report (per-host timeline,

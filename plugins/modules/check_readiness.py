@@ -142,4 +142,13 @@ inventory_gathered:
   description: Whether the host was asked for its inventory by this task.
   returned: always
   type: bool
+restarted:
+  description: The host restarted during or after this step (planned, requested or unexpected).
+  returned: always
+  type: bool
+restarts:
+  description: Each restart of this step - kind, when, reason, the new boot time, seconds waited.
+  returned: always
+  type: list
+  elements: dict
 """

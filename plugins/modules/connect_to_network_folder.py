@@ -114,4 +114,13 @@ ansible_facts:
         and C(password) (encrypted with the controller's key).
       type: list
       elements: dict
+restarted:
+  description: The host restarted during or after this step (planned, requested or unexpected).
+  returned: always
+  type: bool
+restarts:
+  description: Each restart of this step - kind, when, reason, the new boot time, seconds waited.
+  returned: always
+  type: list
+  elements: dict
 """

@@ -142,4 +142,13 @@ ansible_facts:
     tsenv_packages:
       description: Package ID to its folder on the host.
       type: dict
+restarted:
+  description: The host restarted during or after this step (planned, requested or unexpected).
+  returned: always
+  type: bool
+restarts:
+  description: Each restart of this step - kind, when, reason, the new boot time, seconds waited.
+  returned: always
+  type: list
+  elements: dict
 """

@@ -19,7 +19,7 @@ description:
     application. The first deployment type whose requirements (OS version, architecture, memory, free
     disk, from the host inventory that M(tasksequence.windows.check_readiness) also uses) are met
     is used; then its detection method runs, and an application already there is skipped
-    (RV(changed=false), no install). Otherwise its content is put on the host as
+    (C(changed=false), no install). Otherwise its content is put on the host as
     M(tasksequence.windows.download_package_content) does, the installer runs through
     M(ansible.windows.win_package) and the detection method runs again to verify it.
   - Detection runs on the host through ansible.windows modules. MSI product code
@@ -141,4 +141,13 @@ ansible_facts:
     tsenv_hidden:
       description: Hidden variables' values, encrypted with the controller's key.
       type: dict
+restarted:
+  description: The host restarted during or after this step (planned, requested or unexpected).
+  returned: always
+  type: bool
+restarts:
+  description: Each restart of this step - kind, when, reason, the new boot time, seconds waited.
+  returned: always
+  type: list
+  elements: dict
 """

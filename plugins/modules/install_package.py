@@ -18,7 +18,7 @@ description:
     a package not downloaded earlier is downloaded into the task sequence working directory first.
   - The program's command line runs through M(ansible.windows.win_command) in the content folder
     (the program is found there, as ConfigMgr finds it), with every task sequence variable in its environment.
-  - A program with a C(detection) method in the catalog is skipped (RV(changed=false)) when it is
+  - A program with a C(detection) method in the catalog is skipped (C(changed=false)) when it is
     detected, and detected again after it ran; without one it runs every time, as in ConfigMgr.
   - Exit code C(3010) sets RV(reboot_required); C(1641) (the program restarts the computer) does too,
     with C(hard_restart) in RV(installs). A program the catalog marks C(may_restart=false) fails on either.
@@ -101,4 +101,13 @@ ansible_facts:
     tsenv_packages:
       description: Package ID to its folder on the host.
       type: dict
+restarted:
+  description: The host restarted during or after this step (planned, requested or unexpected).
+  returned: always
+  type: bool
+restarts:
+  description: Each restart of this step - kind, when, reason, the new boot time, seconds waited.
+  returned: always
+  type: list
+  elements: dict
 """

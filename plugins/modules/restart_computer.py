@@ -143,4 +143,8 @@ ansible_facts:
     ansible_lastboot:
       description: The host's boot time after the restart.
       type: str
+step_failed:
+  description: The step failed but O(continue_on_error) let the sequence go on.
+  returned: when the step failed with continue_on_error
+  type: bool
 """

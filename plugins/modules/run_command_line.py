@@ -135,4 +135,13 @@ timed_out:
     ends the processes the shell started.
   returned: when the process ran
   type: bool
+restarted:
+  description: The host restarted during or after this step (planned, requested or unexpected).
+  returned: always
+  type: bool
+restarts:
+  description: Each restart of this step - kind, when, reason, the new boot time, seconds waited.
+  returned: always
+  type: list
+  elements: dict
 """

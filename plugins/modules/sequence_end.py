@@ -11,13 +11,21 @@ module: sequence_end
 short_description: End a task sequence run - internal to the task_sequence role
 version_added: 0.1.0
 description:
-  - The last task of the M(tasksequence.windows.task_sequence) role; use the role, not this module.
+  - The last task of the C(tasksequence.windows.task_sequence) role role; use the role, not this module.
   - Summarises the run per host and closes its checkpoint, so that the next run starts over.
   - Runs on the controller only.
 options: {}
 attributes:
   check_mode:
     support: full
+    description: Used by the role in check mode too; the dry run is the role's own.
+  diff_mode:
+    support: none
+    description: No diff is shown.
+  platform:
+    support: full
+    platforms: windows
+    description: Controller-side engine step for Windows hosts.
 author:
   - Task Sequence for Ansible maintainers (@tasksequence)
 """
