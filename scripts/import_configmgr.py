@@ -1,6 +1,6 @@
 """Import a ConfigMgr/MDT task sequence export: print the summary, write the definition(s) and/or playbook(s).
 
-    .venv/bin/python scripts/import_configmgr.py EXPORT [--lenient] [--definition FILE] [--playbook FILE]
+    .venv/bin/python scripts/import_configmgr.py EXPORT... [--lenient] [--definition FILE] [--playbook FILE] [--table]
 
 An export holding several task sequences (a console export of several, a zipped MDT deployment
 share) gives one definition and playbook per sequence: FILE gets the sequence's package ID (or
@@ -20,10 +20,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, ".cache", "collections"))
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import (  # noqa: E402
+    SUMMARY_HEADER,
     SequenceImportError,
     definition_yaml,
     import_sequences,
     playbook_text,
+    summary_row,
     summary_text,
 )
 
@@ -39,12 +41,20 @@ def _path(template: str, definition: dict, several: bool) -> str:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("export", help=".zip console export or MDT share, object.xml, <sequence> XML or MDT ts.xml")
+    p.add_argument("export", nargs="+", help=".zip console export or MDT share, object.xml, <sequence> XML or MDT "
+                                             "ts.xml (several only with --table)")
     p.add_argument("--lenient", action="store_true", help="skip anything before the <?xml ?> declaration")
     p.add_argument("--definition", help="write the sequence definition (JSON if it ends in .json, else YAML with "
                                         "export strings tagged !unsafe)")
     p.add_argument("--playbook", help="write the standalone playbook")
+    p.add_argument("--table", action="store_true", help="print only one Markdown row of counts per sequence "
+                                                        "(steps, placeholders, conditions and step settings)")
     args = p.parse_args(argv)
+    if args.table:
+        return _table(args.export, args.lenient)
+    if len(args.export) > 1:
+        p.error("give one export (several only with --table)")
+    args.export = args.export[0]
     try:
         with open(args.export, "rb") as f:
             definitions = import_sequences(f.read(), os.path.basename(args.export), lenient=args.lenient)
@@ -66,6 +76,20 @@ def main(argv=None) -> int:
     for definition in definitions:
         print(summary_text(definition))
     return 0
+
+
+def _table(exports: list[str], lenient: bool) -> int:
+    print(SUMMARY_HEADER)
+    failed = 0
+    for export in exports:
+        try:
+            with open(export, "rb") as f:
+                for definition in import_sequences(f.read(), os.path.basename(export), lenient=lenient):
+                    print(summary_row(definition))
+        except (OSError, SequenceImportError) as e:
+            print(f"import failed: {e}", file=sys.stderr)
+            failed = 1
+    return failed
 
 
 if __name__ == "__main__":

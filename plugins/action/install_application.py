@@ -91,7 +91,8 @@ class ActionModule(_content.ContentStep):
                                fields={"applications": []})
         facts: dict = {}
         hardware = None
-        if any(dt["requirements"] for name, _ in self.order for dt in self.catalog.applications[name]["deployment_types"]):
+        apps = self.catalog.applications
+        if any(dt["requirements"] for name, _dependency in self.order for dt in apps[name]["deployment_types"]):
             hardware, gathered = _inventory.hardware(self, task_vars)
             if gathered:
                 facts[_inventory.FACT] = hardware

@@ -21,7 +21,7 @@ FAILED_RC = 1
 def _kb(update: dict) -> str:
     kbs = update.get("kb") or []
     return f"{update.get('title', update.get('id'))}" + (f" (KB{kbs[0]})" if kbs and f"KB{kbs[0]}" not in
-                                                          str(update.get("title")) else "")
+                                                         str(update.get("title")) else "")
 
 
 class ActionModule(StepAction):

@@ -60,7 +60,7 @@ class ActionModule(StepAction):
         if self._task.check_mode:
             return StepOutcome(succeeded=True, changed=True, msg="check mode: would restart the host", fields=shown)
         record = self.restarter.restart(kind="restart_computer", reason="Restart Computer", when="in_step",
-                                   message=message, notice=notice, sensitive=_carries_secret(env, message))
+                                        message=message, notice=notice, sensitive=_carries_secret(env, message))
         return StepOutcome(succeeded=True, changed=True, fields={**shown, "restart": record})
 
 

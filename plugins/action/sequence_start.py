@@ -148,7 +148,7 @@ class ActionModule(ActionBase):
                 env.set(str(name), value, hidden=hidden, field=f"task_sequence_{scope}")
         machine = str(task_vars.get("ansible_hostname") or task_vars.get("inventory_hostname") or "")
         for name, value in (("_SMSTSPackageName", the_plan["name"]), ("_SMSTSType", "2"),
-                            ("_SMSTSMachineName", machine.split(".")[0].upper())):
+                            ("_SMSTSMachineName", machine.split(".", maxsplit=1)[0].upper())):
             if value:
                 env.set(name, value, engine=True)
         return env

@@ -22,6 +22,7 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import
 COLLECTION = "tasksequence.windows"
 ARGUMENT_SPEC = {"index": {"type": "int", "required": True}}
 
+
 class ActionModule(StepAction):
     _requires_connection = True
 
@@ -181,7 +182,7 @@ class ActionModule(StepAction):
             env.begin_step(step["name"])
             env.end_step(step["name"], False, 1)
             return {"failed": True, "rc": 1, "msg": f"{fqcn} is not available in this version of the collection; "
-                                                   "this step cannot run yet"}, env
+                    "this step cannot run yet"}, env
         # Action variables apply to this step only: set now, put back as they were after it.
         saved = {name: (env.get(name), env.is_hidden(name)) for name in step["action_variables"]}
         for name, value in step["action_variables"].items():

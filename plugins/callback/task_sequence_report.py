@@ -3,21 +3,13 @@
 
 from __future__ import annotations
 
-import datetime
-import html
-import json
-import os
-import re
-
-from ansible.plugins.callback import CallbackBase
-
 DOCUMENTATION = r"""
 name: task_sequence_report
 type: aggregate
 short_description: smsts.log-style CMTrace logs, a JSON summary and an HTML report of task sequence runs
 version_added: 0.1.0
 description:
-  - For the steps run by the C(tasksequence.windows.task_sequence) role role, writes per host a log in CMTrace
+  - For the steps run by the C(tasksequence.windows.task_sequence) role, writes per host a log in CMTrace
     format (readable by CMTrace / OneTrace) - step start and end, exit code, conditions evaluated and their
     result, variables set (hidden ones masked), restarts, resumes - appended to, never rolled over.
   - At the end of the playbook, a JSON summary of the run and a self-contained HTML report (per-host timeline,
@@ -40,17 +32,28 @@ author:
 """
 
 EXAMPLES = r"""
-# ansible.cfg next to the playbook that runs the tasksequence.windows.task_sequence role
-[defaults]
-callbacks_enabled = tasksequence.windows.task_sequence_report
-
-[tasksequence_windows]
-log_dir = /var/log/task_sequences
-
-# Then, per host: /var/log/task_sequences/<host>/smsts.log (open it in CMTrace or OneTrace),
-# and per run: /var/log/task_sequences/runs/<time>.json and .html
+# ansible.cfg next to the playbook:
+#   [defaults]
+#   callbacks_enabled = tasksequence.windows.task_sequence_report
+#   [tasksequence_windows]
+#   log_dir = /var/log/task_sequences
+# Then per host <log_dir>/<host>/smsts.log (open it in CMTrace or OneTrace), and per run
+# <log_dir>/runs/<time>.json and .html.
+- name: Run a sequence; the callback writes its logs and reports
+  hosts: windows
+  roles:
+    - role: tasksequence.windows.task_sequence
+      vars:
+        task_sequence_definition_file: sequences/apps.yml
 """
 
+import datetime
+import html
+import json
+import os
+import re
+
+from ansible.plugins.callback import CallbackBase
 
 COMPONENT = "TSManager"
 STEP_ACTION = "sequence_step"

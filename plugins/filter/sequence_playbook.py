@@ -26,7 +26,7 @@ description:
 - Every string that came from the export is written with Ansible's C(!unsafe) tag, so Jinja never evaluates it.
 options:
   _input:
-    description: A sequence definition (the output of M(tasksequence.windows.from_configmgr#filter)).
+    description: A sequence definition (the output of P(tasksequence.windows.from_configmgr#filter)).
     type: dict
     required: true
   hosts_var:

@@ -11,7 +11,7 @@ module: sequence_end
 short_description: End a task sequence run - internal to the task_sequence role
 version_added: 0.1.0
 description:
-  - The last task of the C(tasksequence.windows.task_sequence) role role; use the role, not this module.
+  - The last task of the C(tasksequence.windows.task_sequence) role; use the role, not this module.
   - Summarises the run per host and closes its checkpoint, so that the next run starts over.
   - Runs on the controller only.
 options: {}

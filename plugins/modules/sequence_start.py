@@ -11,7 +11,7 @@ module: sequence_start
 short_description: Start (or resume) a task sequence run - internal to the task_sequence role
 version_added: 0.1.0
 description:
-  - The first task of the C(tasksequence.windows.task_sequence) role role; use the role, not this module.
+  - The first task of the C(tasksequence.windows.task_sequence) role; use the role, not this module.
   - Loads and checks the definition, builds the plan (steps in order with their groups), sets up the
     variables (the sequence's own < collection < device) or restores them from the checkpoint of an
     unfinished run, and opens the run's journal on the controller.

@@ -11,7 +11,7 @@ module: sequence_step
 short_description: Run one step of a task sequence - internal to the task_sequence role
 version_added: 0.1.0
 description:
-  - One task per step of the C(tasksequence.windows.task_sequence) role role; use the role, not this module.
+  - One task per step of the C(tasksequence.windows.task_sequence) role; use the role, not this module.
   - Enters the step's groups (a disabled group is skipped; a group's condition is evaluated once),
     evaluates the step's condition (the conditions that need the host in one remote execution),
     runs the step module's own action plugin with the run's variables, applies ConfigMgr's

@@ -193,7 +193,7 @@ def describe(node: dict | None) -> str:
     if kind == "variable":
         op = value.get("operator", "equals")
         return f"variable {value.get('name')} {op}" + ("" if op in ("exists", "not_exists") else f" '{value.get('value', '')}'")
-    return f"{kind} {json.dumps({k: v for k, v in value.items()}, sort_keys=True)}"
+    return f"{kind} {json.dumps(dict(value.items()), sort_keys=True)}"
 
 
 def host_leaves(node: dict | None, out: list | None = None) -> list[dict]:
@@ -219,12 +219,10 @@ def evaluate(node: dict | None, env: TaskSequenceEnvironment, host: dict[str, t.
     if not node:
         return True
     (kind, value), = node.items()
-    if kind == "all":
-        result = all([evaluate(c, env, host, trace) for c in value])
-    elif kind == "any":
-        result = any([evaluate(c, env, host, trace) for c in value])
-    elif kind == "none":
-        result = not any([evaluate(c, env, host, trace) for c in value])
+    if kind in ("all", "any", "none"):
+        # Every operand is evaluated (not short-circuited), so the log shows each result.
+        results = [evaluate(c, env, host, trace) for c in value]
+        result = all(results) if kind == "all" else any(results) if kind == "any" else not any(results)
     elif kind == "variable":
         op = value.get("operator", "equals")
         if op == "not_like":
@@ -268,7 +266,7 @@ _WQL = re.compile(r"^\s*select\s+(?P<props>.+?)\s+from\s+(?P<cls>\w+)\s*(?:where
 def registry_path(key: str) -> str:
     """ConfigMgr writes HKEY_LOCAL_MACHINE\\...; PowerShell's registry provider wants HKLM:\\..."""
     key = key.strip().replace("/", "\\")
-    head, _, rest = key.partition("\\")
+    head, _sep, rest = key.partition("\\")
     hive = _HIVES.get(head.upper(), head.upper().rstrip(":"))
     return f"{hive}:\\{rest}" if rest else f"{hive}:\\"
 

@@ -178,7 +178,7 @@ def _tpm(answers: dict) -> dict:
         return {"present": False, "spec_version": None, "enabled": False, "activated": False}
     tpm = rows[0]
     # SpecVersion reads "2.0, 0, 1.38": the first field is the TPM family.
-    return {"present": True, "spec_version": _text(tpm.get("SpecVersion")).split(",")[0].strip() or None,
+    return {"present": True, "spec_version": _text(tpm.get("SpecVersion")).split(",", maxsplit=1)[0].strip() or None,
             "enabled": bool(tpm.get("IsEnabled_InitialValue")),
             "activated": bool(tpm.get("IsActivated_InitialValue"))}
 

@@ -244,8 +244,8 @@ class StepAction(ActionBase):
                     succeeded=False, changed=True, fields={"restarted_during_step": True},
                     msg=(f"the host restarted unexpectedly during the step {unexpected + 1} times; "
                          f"retry_count ({retries}) is used up") if retries else
-                        "the host restarted unexpectedly during the step, so what the step did is unknown "
-                        "(this step is not retried after an unexpected restart)")
+                    "the host restarted unexpectedly during the step, so what the step did is unknown "
+                    "(this step is not retried after an unexpected restart)")
             if check:
                 return outcome, facts
             restarted_now = False

@@ -24,7 +24,7 @@ def mutated_collection(tmp_path, script: str) -> str:
     shutil.copy(os.path.join(ROOT, "galaxy.yml"), dest / "galaxy.yml")
     path = dest / "plugins" / "plugin_utils" / "powershell" / script
     lines = path.read_text(encoding="utf-8").splitlines()
-    header = [line for line in lines[:next(i for i, line in enumerate(lines) if not line.startswith("#"))]]
+    header = lines[:next(i for i, line in enumerate(lines) if not line.startswith("#"))]
     path.write_text("\n".join([*header, "throw 'mutated'", ""]), encoding="utf-8")
     return str(tmp_path / "mutant")
 

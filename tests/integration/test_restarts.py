@@ -181,7 +181,7 @@ def test_a_host_that_never_returns_fails_alone(ansible, fleet, tmp_path):
     fleet.faults("win04", never_return=True)
     try:
         restart = {"name": "Restart", "tasksequence.windows.restart_computer": {"notify_user": False,
-                                                                               "restart_timeout": 15}}
+                                                                                "restart_timeout": 15}}
         after = {"name": "After", "tasksequence.windows.run_command_line": {"command_line": "cmd.exe /c echo on"}}
         started = time.monotonic()
         proc = ansible.playbook(_one(tmp_path, "win01,win04", restart, after), check=False)

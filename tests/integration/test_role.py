@@ -224,7 +224,7 @@ def test_resume_after_controller_kill(fleet, tmp_path):
                       "options": {"command_line": f"cmd.exe /c echo s{n} >> C:\\resume.txt & ping -n 2 127.0.0.1 & echo v{n}",
                                   "output_variable": f"Out{n}"}})
     definition = {"format_version": 1, "name": "resume", "variables": [{"name": "Token", "value": "t-secret-9x",
-                                                                          "hidden": True}], "steps": steps}
+                                                                        "hidden": True}], "steps": steps}
     seq = tmp_path / "resume.yml"
     seq.write_text(yaml.safe_dump(definition))
     playbook = tmp_path / "resume_pb.yml"

@@ -73,7 +73,7 @@ def test_hidden_values_never_in_verbose_output(ansible, fleet, tmp_path):
     cache = tmp_path / "facts"
     tree = tmp_path / "tree"
     proc = ansible.playbook("tests_hidden_values.yml", "-vvvv",
-                            env={"ANSIBLE_CALLBACK_TREE_DIR": str(tree),"TS_TEST_SECRET": secret, "ANSIBLE_LOG_PATH": str(log),
+                            env={"ANSIBLE_CALLBACK_TREE_DIR": str(tree), "TS_TEST_SECRET": secret, "ANSIBLE_LOG_PATH": str(log),
                                  "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile",
                                  "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache),
                                  "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree"})

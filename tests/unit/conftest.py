@@ -170,9 +170,9 @@ def wmi_answers(hw):
         "battery": _rows() if hw["on_ac_power"] else _rows({"PowerOnline": False}),
         "tpm": _rows({"SpecVersion": f"{tpm['spec_version']}, 0, 1.38", "IsEnabled_InitialValue": tpm["enabled"],
                       "IsActivated_InitialValue": tpm["activated"]}) if tpm["present"] else
-               {"rows": [], "error": "Invalid namespace"},
+        {"rows": [], "error": "Invalid namespace"},
         "client": _rows({"ClientVersion": hw["configmgr_client_version"]}) if hw["configmgr_client_version"] else
-                  {"rows": [], "error": "Invalid namespace"},
+        {"rows": [], "error": "Invalid namespace"},
         "firmware": _rows({"value": 2 if hw["uefi"] else 1}),
     }
 

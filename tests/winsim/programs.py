@@ -248,7 +248,7 @@ def resolve(ctx: Context, name: str, *, cmd_style: bool = False, extensions: tup
     # CreateProcessW docs: "If the file name ends in a period (.) with no extension, or if the file
     # name contains a path, .exe is not appended." (cmd.exe tries PATHEXT either way.)
     if not ntpath.splitext(name)[1] and not name.endswith(".") and (cmd_style or extensions is not None
-                                                                     or not _has_dir(name)):
+                                                                    or not _has_dir(name)):
         if extensions is not None:
             exts = extensions
         elif cmd_style:

@@ -30,6 +30,7 @@ import bisect
 import datetime
 import functools
 import json
+import math
 import ntpath
 import re
 import uuid
@@ -244,7 +245,7 @@ class PSDict:
         self._d.pop(self._key(k), None)
 
     def items(self):
-        return [(k, v) for k, v in self._d.values()]
+        return list(self._d.values())
 
     def keys(self):
         return [k for k, _v in self._d.values()]
@@ -388,7 +389,7 @@ def type_name(v) -> str:
 
 
 def fmt_double(v: float) -> str:
-    if v != v:
+    if math.isnan(v):
         return "NaN"
     if v in (float("inf"), float("-inf")):
         return "Infinity" if v > 0 else "-Infinity"
@@ -1279,7 +1280,7 @@ class Parser:
             self.skip()
             nxt = self.peek()
             if nxt and (nxt in _cs("$'\"(@[{") or nxt.isdigit() or (nxt == "-" and (self.peek(1).isdigit() or
-                                                                               self.peek(1) in _cs("$("))) or
+                                                                                    self.peek(1) in _cs("$("))) or
                         (nxt == "." and self.peek(1).isdigit())):
                 operand = self.parse_unary()
                 if tname.lower() in ("ordered", "pscustomobject") and operand.kind != "hash":
@@ -2111,7 +2112,7 @@ class Interpreter:
         interp = self
 
         class _Redirect:
-            def __enter__(self_inner):
+            def __enter__(self_inner):  # pylint: disable=no-self-argument
                 self_inner.active = bool(el.redirs)
                 if not el.redirs:
                     return
@@ -2136,7 +2137,7 @@ class Interpreter:
                     self_inner.buffer = []
                     return self_inner.buffer
 
-            def __exit__(self_inner, *exc):
+            def __exit__(self_inner, *exc):  # pylint: disable=no-self-argument
                 if not self_inner.active:
                     return False
                 interp.redirects.pop()
@@ -2548,7 +2549,7 @@ class Interpreter:
                 if arg_name and arg_name.lower() == "supportsshouldprocess":
                     should = omitted or to_bool(self.eval(value))
                 elif arg_name and arg_name.lower() not in ("defaultparametersetname", "positionalbinding",
-                                                            "confirmimpact", "helpuri"):
+                                                           "confirmimpact", "helpuri"):
                     raise Unsupported(f"[CmdletBinding({arg_name})]", block.line)
         infos = []
         for p in params:
@@ -3205,7 +3206,7 @@ def format_value(value, spec: str | None) -> str:
             return f"{value * 100:,.{int(digits or 2)}f} %"
         m = re.fullmatch(r"(#,##)?0+(\.0+)?", spec)
         if m:
-            decimals = len(m.group(2) or ".")-1
+            decimals = len(m.group(2) or ".") -1
             whole = len(spec.split(".")[0].replace("#,##", ""))
             text = f"{value:{',' if m.group(1) else ''}.{decimals}f}"
             head, _sep, tail = text.partition(".")
@@ -3551,11 +3552,11 @@ def string_method(s: str, low: str, name: str, args: list):
         return a[0] in s
     if low == "startswith" and n in (1, 2):
         ignore = n == 2 and to_str(args[1]).lower() in ("ordinalignorecase", "currentcultureignorecase",
-                                                         "invariantcultureignorecase", "true")
+                                                        "invariantcultureignorecase", "true")
         return s.lower().startswith(a[0].lower()) if ignore else s.startswith(a[0])
     if low == "endswith" and n in (1, 2):
         ignore = n == 2 and to_str(args[1]).lower() in ("ordinalignorecase", "currentcultureignorecase",
-                                                         "invariantcultureignorecase", "true")
+                                                        "invariantcultureignorecase", "true")
         return s.lower().endswith(a[0].lower()) if ignore else s.endswith(a[0])
     if low == "replace" and n == 2:
         if a[0] == "":
@@ -4442,14 +4443,14 @@ TYPES: dict = {
     "collections.ienumerable": ("System.Collections.IEnumerable", {
         "is": lambda v: isinstance(v, (list, tuple, bytes, str, PSDict))}),
     "scriptblock": ("System.Management.Automation.ScriptBlock", {"is": lambda v: isinstance(v, ScriptBlock),
-                                                                  "convert": _conv_scriptblock,
-                                                                  "statics": {"create": _scriptblock_create}}),
+                                                                 "convert": _conv_scriptblock,
+                                                                 "statics": {"create": _scriptblock_create}}),
     "securestring": ("System.Security.SecureString", {"is": lambda v: isinstance(v, SecureString),
-                                                       "convert": _conv_securestring}),
+                                                      "convert": _conv_securestring}),
     "security.securestring": ("System.Security.SecureString", {"is": lambda v: isinstance(v, SecureString),
-                                                                "convert": _conv_securestring}),
+                                                               "convert": _conv_securestring}),
     "pscredential": ("System.Management.Automation.PSCredential", {"is": lambda v: isinstance(v, PSCredential),
-                                                                    "new": _new_credential}),
+                                                                   "new": _new_credential}),
     "management.automation.pscredential": ("System.Management.Automation.PSCredential", {
         "is": lambda v: isinstance(v, PSCredential), "new": _new_credential}),
     "datetime": ("System.DateTime", {"is": lambda v: isinstance(v, PSDateTime), "convert": _conv_datetime,
@@ -4959,7 +4960,7 @@ def c_test_path(interp, call: CmdletCall) -> None:
             call.out(False)
             continue
         is_dir = interp.machine.fs_isdir(full) or (full.startswith("\\\\") and interp.machine.share_of(full) and
-                                                    interp.machine.fs_get(full) is None)
+                                                   interp.machine.fs_get(full) is None)
         call.out({"any": True, "leaf": not is_dir, "container": bool(is_dir)}[kind])
 
 
@@ -5351,7 +5352,7 @@ def c_foreach_object(interp, call: CmdletCall) -> None:
         for item in call.input or []:
             interp.emit(get_member(interp, item, member), call.sink)
         return
-    blocks = [b for b in process]
+    blocks = list(process)
     if not all(isinstance(b, ScriptBlock) for b in blocks):
         raise Unsupported("ForEach-Object with these arguments", interp.line)
     if len(blocks) > 1 and begin is None and end is None:
@@ -5581,8 +5582,8 @@ CMDLETS: dict = {c.name.lower(): c for c in [
     Cmdlet("Get-Date", c_get_date, [P("Date", 0), P("Format"), P("UFormat"), P("Year"), P("Month"), P("Day"),
                                     P("Hour"), P("Minute"), P("Second"), P("DisplayHint")]),
     Cmdlet("ConvertTo-SecureString", c_convertto_securestring, [P("String", 0), P("AsPlainText", switch=True),
-                                                                 P("Force", switch=True), P("Key"),
-                                                                 P("SecureKey")], pipeline=True,
+                                                                P("Force", switch=True), P("Key"),
+                                                                P("SecureKey")], pipeline=True,
            module="Microsoft.PowerShell.Commands"),
     Cmdlet("Read-Host", c_read_host, [P("Prompt", 0), P("AsSecureString", switch=True)]),
 ]}

@@ -62,7 +62,8 @@ def mutated(name: str, tmp_path) -> str:
 
 # host_query.ps1 ----------------------------------------------------------------------------------------
 
-def host_query(machine, text, queries=QUERIES, depth=5, **kwargs):
+def host_query(machine, text, queries=None, depth=5, **kwargs):
+    queries = QUERIES if queries is None else queries
     out = run_module(machine, "win_powershell", {"script": text, "parameters": {"Queries": queries},
                                                  "depth": depth}, **kwargs)[0]
     return out

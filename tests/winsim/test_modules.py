@@ -177,7 +177,7 @@ def test_win_powershell_parameters_and_secrets(machine):
     script = ("param([int]$Count, [string[]]$Names, $Map, $Secret, $Cred)\n$Count + 1\n$Names.Count\n$Map.key\n"
               "$Secret.GetType().FullName\n$Cred.UserName\n$Cred.GetNetworkCredential().Password.Length\n")
     out = mod(machine, "win_powershell", {"script": script, "parameters": {"Count": "4", "Names": ["a", "b"],
-                                                                         "Map": {"key": "v"}},
+                                                                           "Map": {"key": "v"}},
                                           "sensitive_parameters": [{"name": "Secret", "value": "s3cr3t-value"},
                                                                    {"name": "Cred", "username": "svc",
                                                                     "password": "p4ssw0rd"}]})

@@ -87,7 +87,7 @@ def check(module: str, out: dict, facts: dict | None = None, docs: dict | None =
         kind = TYPES.get(doc.get("type", "str"))
         value = out[key]
         if kind is not None and value is not None and not (isinstance(value, kind)
-                                                            and not (kind is int and isinstance(value, bool))):
+                                                           and not (kind is int and isinstance(value, bool))):
             problems.append(f"{name}: {type(value).__name__}, documented {doc.get('type')}")
         if isinstance(doc.get("contains"), dict) and isinstance(value, dict):
             problems += check(module, value, facts, doc["contains"], prefix=name + ".")
@@ -163,4 +163,4 @@ def test_the_checker_itself_catches_a_wrong_type_and_a_missing_key():
     docs = {"a": {"type": "int", "returned": "always"}, "b": {"type": "str", "returned": "success, x"}}
     assert check("m", {"a": "1"}, {"x": True}, docs) == ["a: str, documented int", "b: missing (returned: success, x)"]
     assert check("m", {"a": True, "c": 1}, {"x": False}, docs) == ["a: bool, documented int",
-                                                                    "c: returned but not in RETURN"]
+                                                                   "c: returned but not in RETURN"]

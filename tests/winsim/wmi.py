@@ -309,7 +309,7 @@ def _parse_where(text: str, names: dict):
         while word("or"):
             take()
             right = term()
-            left = (lambda a, b: lambda row: a(row) or b(row))(left, right)
+            left = _either(left, right)
         return left
 
     def term():
@@ -317,7 +317,7 @@ def _parse_where(text: str, names: dict):
         while word("and"):
             take()
             right = factor()
-            left = (lambda a, b: lambda row: a(row) and b(row))(left, right)
+            left = _both(left, right)
         return left
 
     def factor():
@@ -378,3 +378,11 @@ def _parse_where(text: str, names: dict):
     if state["i"] != len(tokens):
         raise WmiError(*INVALID_QUERY)
     return condition
+
+
+def _either(a, b):
+    return lambda row: a(row) or b(row)
+
+
+def _both(a, b):
+    return lambda row: a(row) and b(row)

@@ -45,11 +45,30 @@ def summary_text(definition: dict) -> str:
     for p in s["placeholders"]:
         reasons[p["reason"]] = reasons.get(p["reason"], 0) + 1
     lines += [f"  {n} x placeholder: {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])]
+    cond, settings = s.get("conditions") or {}, s.get("settings") or {}
+    if cond or settings:
+        lines.append(f"  conditions: {cond.get('translated', 0)} translated, {cond.get('dropped', 0)} dropped; "
+                     f"step settings: {settings.get('kept', 0)} kept, {settings.get('not_applicable', 0)} not "
+                     f"applicable, {settings.get('dropped', 0)} dropped")
+        lines += [f"  dropped: {d['step']}: {d['setting']} ({d['reason']})" for d in settings.get("dropped_settings", [])]
     if definition["secrets"]:
         lines.append(f"  {len(definition['secrets'])} secret(s) to supply: "
                      + ", ".join(s_["variable"] for s_ in definition["secrets"]))
     return "\n".join(lines)
 
 
-__all__ = ["SequenceImportError", "definition_yaml", "import_sequence", "import_sequences", "playbook_text",
-           "summary_text"]
+def summary_row(definition: dict) -> str:
+    """One Markdown table row of the import's counts (see ``SUMMARY_HEADER``)."""
+    s = definition["import_summary"]
+    cond, settings = s["conditions"], s["settings"]
+    src = definition["source"]
+    return (f"| {src.get('file', '')} | {src.get('package_id') or definition['name']} | {s['steps']} | {s['imported']} | "
+            f"{len(s['placeholders'])} | {cond['translated']} / {cond['dropped']} | "
+            f"{settings['kept']} / {settings['not_applicable']} / {settings['dropped']} |")
+
+
+SUMMARY_HEADER = ("| file | sequence | steps | imported | placeholders | conditions translated / dropped | "
+                  "step settings kept / not applicable / dropped |\n|---|---|---|---|---|---|---|")
+
+__all__ = ["SUMMARY_HEADER", "SequenceImportError", "definition_yaml", "import_sequence", "import_sequences",
+           "playbook_text", "summary_row", "summary_text"]

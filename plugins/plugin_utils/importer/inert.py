@@ -84,7 +84,7 @@ def definition_yaml(definition: dict) -> str:
     """A definition as YAML, every string inert except its own secret references.
 
     A secret reference stays live only where the importer writes one: a run-as or network
-    password option, or the value of a variable marked ``hidden``.
+    password option, the value of a variable marked ``hidden``, or an action variable's value.
     """
     secrets = {s.get("variable") for s in definition.get("secrets") or [] if isinstance(s, dict)}
     return "---\n" + dump(_mark(definition, secrets, None))
@@ -95,10 +95,11 @@ SECRET_OPTIONS = ("run_as_password", "password")
 
 def _mark(value, secrets: set[str], key):
     if isinstance(value, dict):
-        hidden = value.get("hidden") is True
+        hidden = value.get("hidden") is True or key == "action_variables"
         out = {}
         for k, v in value.items():
-            if isinstance(v, str) and ((k in SECRET_OPTIONS) or (hidden and k == "value")) and secret_ref(v, secrets):
+            live_key = k in SECRET_OPTIONS or (hidden and (k == "value" or key == "action_variables"))
+            if isinstance(v, str) and live_key and secret_ref(v, secrets):
                 out[Unsafe(k)] = v
             else:
                 out[Unsafe(k) if isinstance(k, str) else k] = _mark(v, secrets, k)

@@ -5,8 +5,11 @@
 Internal to this collection: no compatibility promise.
 
 Every step of the export is kept: a step of one of the 11 types becomes that module with its
-options; anything that cannot run here (OS deployment, WinPE-only) becomes a disabled
-placeholder that says why. Passwords never reach the definition: they become references to
+options, read through the SDK's property table (``sdk``); anything that cannot run here (OS
+deployment, WinPE-only) becomes a disabled placeholder that says why. Step settings that are
+no module option (MDT's ``<variable name=… property=…>``) become the step's action variables,
+as ConfigMgr's engine makes them. Every setting and condition is counted as kept, not
+applicable or dropped (``import_summary``). Passwords never reach the definition: they become references to
 variables the user supplies (from a vault). A value the export cannot mean (a non-numeric
 timeout, an unknown operator) is an error naming the step, its line and the fix.
 """
@@ -19,7 +22,8 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
-from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import reader
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _conditions
+from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import reader, sdk
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer.errors import Location, SequenceImportError
 
 FORMAT_VERSION = 1
@@ -29,7 +33,7 @@ PREFIX = "SMS_TaskSequence_"
 MAX_GROUP_DEPTH = 32
 MAX_CONDITION_DEPTH = 16
 
-VARIABLE_OPERATORS = {
+VARIABLE_OPERATORS = {  # ConfigMgr's spellings (any case) -> the format's
     "equals": "equals", "notequals": "not_equals", "exists": "exists", "notexists": "not_exists",
     "less": "less", "lessequal": "less_equal", "greater": "greater", "greaterequal": "greater_equal",
     "like": "like", "notlike": "not_like",
@@ -65,8 +69,16 @@ OS_DEPLOYMENT = {
     "UpgradeOperatingSystemAction": "in-place OS upgrade is OS deployment",
     "JoinDomainWorkgroupAction": "domain join is not one of this collection's steps",
     "InstallDeployToolsAction": "installs deployment tools for OS deployment",
-    "SubTasksequence": "runs another task sequence: import that one too and include it",
 }
+SUBSEQUENCE = "SMS_TaskSequence_SubTasksequence"
+# MDT steps that install the OS: the next restart boots into that OS (OS deployment).
+OS_INSTALL = {"BDD_InstallOS", "SMS_TaskSequence_ApplyOperatingSystemAction", "SMS_TaskSequence_SetupWindowsAndSMSAction",
+              "SMS_TaskSequence_UpgradeOperatingSystemAction"}
+# MDT's phases (ZTINextPhase.wsf, the PHASE variable its templates' top groups test): only State
+# Restore runs in the OS that was installed; the others restart between OS deployment phases.
+MDT_FULL_OS_PHASES = {"STATERESTORE"}
+PROCESS_MODULES = ("run_command_line", "run_powershell_script")
+EMPTY = "empty: ConfigMgr treats an empty value as not set"
 MDT_PLACEHOLDERS = {
     "BDD_InstallOS": "MDT operating system installation (OS deployment)",
     "BDD_InjectDrivers": "MDT offline driver injection (OS deployment)",
@@ -118,6 +130,55 @@ def _snake(text: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", s).lower()[:40] or "step"
 
 
+class Values:
+    """One step's settings (its defaultVarList), read by SDK property; every read is remembered,
+    so that each setting can be counted as kept, not applicable or dropped."""
+
+    def __init__(self, elem: ET.Element, cls: str):
+        self.cls = cls
+        self.table = sdk.CLASSES.get(cls) or {}
+        self.raw: dict[str, dict] = {}   # lower-case runtime name -> the variable
+        var_list = elem.find("defaultVarList")
+        for var in var_list.findall("variable") if var_list is not None else []:
+            name = var.get("name") or ""
+            self.raw[name.lower()] = {"name": name, "value": (var.text or "").strip("\r\n"),
+                                      "property": var.get("property") or "", "hidden": _bool(var.get("hidden"))}
+        self.used: set[str] = set()
+        self.dropped: dict[str, str] = {}
+        self.known = sdk.runtime_names(cls)
+        self.numbered = [re.compile("^" + re.escape(n).replace(re.escape("{n}"), "[0-9]+") + "$")
+                         for n in self.known if "{n}" in n]
+
+    def named(self, runtime: str, default: str | None = None) -> str | None:
+        """The value of a runtime variable (an empty or blank one counts as not set)."""
+        rec = self.raw.get(runtime.lower())
+        if rec is None:
+            return default
+        self.used.add(runtime.lower())
+        return rec["value"] if rec["value"].strip() else default
+
+    def get(self, prop: str, default: str | None = None) -> str | None:
+        """A property of this step class by its SDK name; the SDK's default when not set."""
+        setting = self.table[prop]
+        for name in setting.names:
+            value = self.named(name)
+            if value is not None:
+                return value
+        return default if default is not None else setting.default
+
+    def flag(self, prop: str) -> bool:
+        return _bool(self.get(prop) or "false")
+
+    def drop(self, prop: str, why: str) -> None:
+        """A setting the mapping cannot express: counted (and named) as dropped."""
+        for name in self.table[prop].names:
+            if self.raw.get(name.lower(), {}).get("value", "").strip():
+                self.dropped[name.lower()] = why
+
+    def is_known(self, key: str) -> bool:
+        return key in self.known or any(r.match(key) for r in self.numbered)
+
+
 class Importer:
     def __init__(self, doc: reader.Document):
         self.doc = doc
@@ -129,21 +190,17 @@ class Importer:
         self._secret_next: dict[str, int] = {}
         self._secret_names: set[str] = set()
         self.attrs: dict = {}
+        self.mdt = False
         self.variables_list: list[dict] = []
         self.references: list[dict] = []
         self.steps: list[dict] = []
-
-    # values ------------------------------------------------------------------------------------
-
-    @staticmethod
-    def variables(elem: ET.Element) -> dict[str, dict]:
-        """defaultVarList -> {runtime name: {value, property, hidden}}."""
-        out = {}
-        var_list = elem.find("defaultVarList")
-        for var in var_list.findall("variable") if var_list is not None else []:
-            out[var.get("name") or ""] = {"value": (var.text or "").strip("\r\n"), "property": var.get("property") or "",
-                                          "hidden": _bool(var.get("hidden"))}
-        return out
+        self.conditions = {"translated": 0, "dropped": 0}
+        self.settings = {"kept": 0, "not_applicable": 0, "dropped": 0}
+        self.dropped_settings: list[dict] = []
+        self.groups: list[dict] = []           # the groups around the item being read, outermost first
+        self._winpe_staged: set[int] = set()   # groups (by id) in which LTIApply.wsf /PE staged Windows PE
+        self._os_installed = False             # an OS was installed and no restart followed yet
+        self._extra: dict = {}
 
     def secret(self, step_name: str, what: str) -> str:
         """A reference to a variable the user provides, in place of a password."""
@@ -163,7 +220,13 @@ class Importer:
     def condition(self, elem: ET.Element | None):
         if elem is None:
             return None
-        nodes = [n for n in (self._node(child, 1) for child in elem) if n is not None]
+        leaves = sum(1 for e in elem.iter() if e.tag in ("expression", "osExpressionGroup"))
+        try:
+            nodes = [n for n in (self._node(child, 1) for child in elem) if n is not None]
+        except Placeholder:
+            self.conditions["dropped"] += leaves
+            raise
+        self.conditions["translated"] += leaves
         if not nodes:
             return None
         return nodes[0] if len(nodes) == 1 else {"all": nodes}
@@ -180,20 +243,39 @@ class Importer:
                           "Correct the condition in the task sequence editor.")
             return {key: [n for n in (self._node(c, depth + 1) for c in elem) if n is not None]}
         if elem.tag == "osConditionGroup":
-            leaves = []
-            for key in elem.iter("platformKey"):
-                leaf = {"architecture": "x64" if (key.get("arch") or "").lower() in ("x64", "amd64") else "x86"}
-                if key.get("minVer"):
-                    leaf["min_version"] = key.get("minVer")
-                if key.get("maxVer"):
-                    leaf["max_version"] = key.get("maxVer")
-                if key.get("type"):
-                    leaf["product_type"] = key.get("type")
-                leaves.append({"os_version": leaf})
-            return {"any": leaves}
+            # SMS_TaskSequence_OSConditionGroup ("or") of OSExpressionGroups ("and" of WMI queries),
+            # each naming its platform with one platformKey.
+            platforms = elem.findall("osExpressionGroup") or [elem]
+            return {"any": [self._os_platform(p) for p in platforms]}
         if elem.tag == "expression":
             return self._expression(elem)
         raise Placeholder(f"condition element <{elem.tag}> is unknown")
+
+    def _os_platform(self, group: ET.Element) -> dict:
+        queries = [self._expression(e) for e in group.findall("expression")]
+        parts: list[dict] = []
+        for key in group.iter("platformKey"):
+            leaf: dict = {}
+            if key.get("arch"):
+                arch = _conditions.normalize_architecture(key.get("arch"))
+                if arch is None:
+                    raise Bad(f"an OS condition's architecture is {key.get('arch')!r}.",
+                              "Use x86, x64 or ARM64 (any case) in the platform key.")
+                leaf["architecture"] = arch
+            for attr, dst in (("minVer", "min_version"), ("maxVer", "max_version")):
+                if key.get(attr):
+                    leaf[dst] = _conditions.platform_version(key.get(attr))
+            if key.get("type"):
+                leaf["platform"] = key.get("type")
+            product = _product_type(queries)
+            if product:
+                leaf["product_type"] = product
+            parts.append({"os_version": leaf})
+        parts += queries   # the platform's WMI tests stay: ConfigMgr evaluates them all ("and")
+        if not parts:
+            raise Bad("an OS condition platform has neither a platform key nor a query.",
+                      "Re-create the Operating System Version condition in the task sequence editor.")
+        return parts[0] if len(parts) == 1 else {"all": parts}
 
     def _expression(self, elem: ET.Element):
         kind = (elem.get("type") or "").replace(PREFIX, "").replace("ConditionExpression", "")
@@ -279,6 +361,8 @@ class Importer:
         item: dict = {"name": name}
         self._common(elem, item)
         item["source"] = {"type": raw_type or "(untyped MDT command)"}
+        if item.get("disabled"):
+            item["source"]["disabled"] = True   # kept apart: a placeholder is always disabled
         if elem.get("timeout") is not None:
             item["timeout"] = _uint(elem.get("timeout"), "timeout", minimum=1)
         codes = elem.get("successCodeList")
@@ -289,35 +373,92 @@ class Importer:
             if retries:
                 item["retry_count"] = retries
         run_in = (elem.get("runIn") or "").lower()
+        # Untyped MDT steps are Run Command Line steps (their settings are its run-as settings).
+        cls = raw_type if raw_type.startswith(PREFIX) else "" if raw_type else RUN_COMMAND_LINE
+        values = Values(elem, cls)
+        self._extra = {}
+        action = (elem.findtext("action") or "").strip()
         try:
             cond = self.condition(elem.find("condition"))
             if cond:
                 item["conditions"] = cond
             if run_in == "winpe":
                 raise Placeholder("runs only in WinPE (runIn=WinPE): OS deployment")
-            module, options = self.map_step(elem, raw_type, name)
+            module, options = self.map_step(elem, raw_type, name, values, action)
             item["module"] = module
             item["options"] = options
+            if "success_codes" not in item and self._extra.get("success_codes") is not None:
+                item["success_codes"] = self._extra["success_codes"]
+            action_variables = self.account(values, module, name)
+            if action_variables:
+                item["action_variables"] = action_variables
             self.imported += 1
         except Placeholder as e:
             item["module"] = None
             item["options"] = {}
             item["disabled"] = True
             item["placeholder"] = {"reason": str(e)}
-            self.placeholders.append({"step": name, "type": raw_type, "reason": str(e)})
+            entry = {"step": name, "type": raw_type, "reason": str(e)}
+            if item["source"].get("disabled"):
+                entry["disabled"] = True
+            self.placeholders.append(entry)
+            self.account(values, None, name)
+        if self._extra.get("child_sequence"):
+            item["child_sequence"] = self._extra["child_sequence"]
+        self._track(raw_type, action)
         return item
 
-    def map_step(self, elem: ET.Element, raw_type: str, name: str) -> tuple[str, dict]:
-        v = self.variables(elem)
+    def _track(self, raw_type: str, action: str) -> None:
+        """What the next Restart Computer restarts into (MDT): an OS just installed, a staged Windows PE."""
+        if raw_type in OS_INSTALL:
+            self._os_installed = True
+        if self.groups and re.search(r"ltiapply\.wsf\S*\s.*/pe\b", action, flags=re.IGNORECASE):
+            self._winpe_staged.add(id(self.groups[-1]))
 
-        def val(runtime: str, default: str | None = None) -> str | None:
-            rec = v.get(runtime)
-            return rec["value"] if rec and rec["value"] != "" else default
+    def account(self, values: Values, module: str | None, name: str) -> dict:
+        """Count the step's settings; the ones no option took become its action variables
+        (a process step's environment while it runs, as ConfigMgr's engine sets them)."""
+        action_variables: dict[str, str] = {}
+        for key, rec in values.raw.items():
+            if not rec["value"].strip():
+                self.settings["not_applicable"] += 1   # EMPTY
+            elif key in values.dropped:
+                self._drop(name, rec["name"], values.dropped[key])
+            elif module is None or key in values.used or values.is_known(key):
+                # A placeholder's settings, a setting an option took, or one this step's
+                # settings switch off (e.g. OSDMemory when OSDCheckMemory is false).
+                self.settings["kept" if module and key in values.used else "not_applicable"] += 1
+            elif module not in PROCESS_MODULES:
+                self._drop(name, rec["name"], f"{module} starts no process that could read it")
+            elif not _tsenv_name(rec["name"]):
+                self._drop(name, rec["name"], "not a name a step may set (letters, digits, '_', '-'; no leading '_')")
+            else:
+                secret = rec["hidden"] or "password" in key
+                action_variables[rec["name"]] = self.secret(name, rec["name"]) if secret else rec["value"]
+                self.settings["kept"] += 1
+        return action_variables
 
+    def _drop(self, step: str, setting: str, why: str) -> None:
+        self.settings["dropped"] += 1
+        self.dropped_settings.append({"step": step, "setting": setting, "reason": why})
+
+    def map_step(self, elem: ET.Element, raw_type: str, name: str, s: Values, action: str) -> tuple[str, dict]:
         kind = raw_type.replace(PREFIX, "")
-        action = (elem.findtext("action") or "").strip()
-        if not raw_type or (raw_type.startswith("BDD_") and raw_type not in MDT_PLACEHOLDERS
-                            and raw_type not in ("BDD_RunPowerShellAction",)):
+        if raw_type in MDT_PLACEHOLDERS:
+            raise Placeholder(MDT_PLACEHOLDERS[raw_type])
+        if raw_type == "BDD_RunPowerShellAction":
+            options = {"script_name": s.named("ScriptName") or ""}
+            if s.named("Parameters"):
+                options["parameters"] = s.named("Parameters")
+            if s.named("PackageID"):
+                options["package_id"] = s.named("PackageID")
+            if not options["script_name"]:
+                raise Placeholder("an MDT PowerShell step with no script name")
+            return "run_powershell_script", options
+        if not raw_type:
+            return self._map_RunCommandLineAction(s, elem, action, name)
+        if raw_type.startswith("BDD_"):
+            # MDT's own steps run a ZTI script, which reads the step's settings (its action variables).
             if not action:
                 raise Placeholder("an MDT step with no command line")
             command, package = _strip_smsswd(action)
@@ -327,74 +468,84 @@ class Importer:
             if elem.get("startIn"):
                 options["start_in"] = elem.get("startIn")
             return "run_command_line", options
-        if raw_type in MDT_PLACEHOLDERS:
-            raise Placeholder(MDT_PLACEHOLDERS[raw_type])
-        if raw_type == "BDD_RunPowerShellAction":
-            options = {"script_name": val("ScriptName") or ""}
-            if val("Parameters"):
-                options["parameters"] = val("Parameters")
-            if val("PackageID"):
-                options["package_id"] = val("PackageID")
-            if not options["script_name"]:
-                raise Placeholder("an MDT PowerShell step with no script name")
-            return "run_powershell_script", options
+        if raw_type == SUBSEQUENCE:
+            child = {k: v for k, v in (("package_id", s.get("TsPackageID")), ("name", s.get("TsName"))) if v}
+            self._extra["child_sequence"] = child
+            raise Placeholder(f"runs the task sequence {child.get('package_id', '(no package ID)')}: import that export "
+                              "too (one definition per package ID) and run it in this step's place")
         if kind in OS_DEPLOYMENT:
             raise Placeholder(OS_DEPLOYMENT[kind])
         mapper = getattr(self, f"_map_{kind}", None)
         if mapper is None:
             raise Placeholder(f"step type '{raw_type}' is not one of the 11 steps this collection runs")
-        return mapper(v, val, action, name)
+        return mapper(s, elem, action, name)
 
-    def _run_as(self, options, val, flag, user_var, name):
-        if _bool(val(flag, "false")):
-            options["run_as_user"] = val(user_var) or ""
+    def _run_as(self, options: dict, s: Values, name: str) -> None:
+        if s.flag("RunAsUser"):
+            options["run_as_user"] = s.get("UserName") or ""
+            s.get("UserPassword")   # never read into the output: a secret reference instead
             options["run_as_password"] = self.secret(name, "run_as_password")
 
-    def _map_RunCommandLineAction(self, v, val, action, name):
-        command, package = _strip_smsswd(val("CommandLine") or action)
+    def _codes(self, s: Values) -> None:
+        codes = s.get("SuccessCodes")
+        if codes is not None:
+            self._extra["success_codes"] = _success_codes(codes)
+
+    def _map_RunCommandLineAction(self, s, elem, action, name):
+        command, package = _strip_smsswd(s.get("CommandLine") or action)
         if not command:
             raise Placeholder("Run Command Line with no command line")
         options = {"command_line": command}
-        package = val("PackageID") or package
+        package = s.get("PackageID") or package
         if package:
             options["package_id"] = package
-        elif val("WorkingDirectory"):
-            options["start_in"] = val("WorkingDirectory")
-        if _bool(val("SMSTSDisableWow64Redirection", "false")):
+        start_in = s.get("WorkingDirectory") or elem.get("startIn")
+        if start_in and package:
+            s.drop("WorkingDirectory", "a start-in folder inside a package: run_command_line takes package_id or "
+                                       "start_in, not both")
+        elif start_in:
+            options["start_in"] = start_in
+        if s.flag("DisableWow64Redirection"):
             options["disable_wow64_redirection"] = True
-        if val("SMSTSRunCommandLineOutputVariableName"):
-            options["output_variable"] = val("SMSTSRunCommandLineOutputVariableName")
-        self._run_as(options, val, "_SMSTSRunCommandLineAsUser", "SMSTSRunCommandLineUserName", name)
+        if s.get("OutputVariableName"):
+            options["output_variable"] = s.get("OutputVariableName")
+        self._run_as(options, s, name)
+        self._codes(s)
+        s.named("LoadProfile")
         return "run_command_line", options
 
-    def _map_RunPowerShellScriptAction(self, v, val, action, name):
+    def _map_RunPowerShellScriptAction(self, s, elem, action, name):
         options: dict = {}
-        source = val("OSDRunPowerShellScriptSourceScript")
+        source = s.get("SourceScript")
         if source:
             options["script"] = _decode_script(source)
         else:
-            options["script_name"] = val("OSDRunPowerShellScriptScriptName") or ""
-            if val("OSDRunPowerShellScriptPackageID"):
-                options["package_id"] = val("OSDRunPowerShellScriptPackageID")
+            options["script_name"] = s.get("ScriptName") or ""
+            if s.get("PackageID"):
+                options["package_id"] = s.get("PackageID")
             if not options["script_name"]:
                 raise Placeholder("Run PowerShell Script with neither a script nor a script name")
-        if val("OSDRunPowerShellScriptParameters"):
-            options["parameters"] = val("OSDRunPowerShellScriptParameters")
-        policy = val("OSDRunPowerShellScriptExecutionPolicy", "AllSigned")
+        if s.get("Parameters"):
+            options["parameters"] = s.get("Parameters")
+        # Not set: the console's default, AllSigned. Policies the step has no choice for run as
+        # the host's own policy (Undefined).
+        policy = s.get("ExecutionPolicy", "AllSigned")
         options["execution_policy"] = {"allsigned": "AllSigned", "bypass": "Bypass"}.get(policy.lower(), "Undefined")
-        if val("OSDRunPowerShellScriptOutputVariableName"):
-            options["output_variable"] = val("OSDRunPowerShellScriptOutputVariableName")
-        if val("SMSTSRunPowerShellWorkingDirectory"):
-            options["start_in"] = val("SMSTSRunPowerShellWorkingDirectory")
-        self._run_as(options, val, "_SMSTSRunPowerShellAsUser", "SMSTSRunPowerShellUserName", name)
+        if s.get("OutputVariableName"):
+            options["output_variable"] = s.get("OutputVariableName")
+        if s.get("WorkingDirectory"):
+            options["start_in"] = s.get("WorkingDirectory")
+        self._run_as(options, s, name)
+        self._codes(s)
         return "run_powershell_script", options
 
-    def _map_SetVariableAction(self, v, val, action, name):
-        var_name = val("VariableName")
+    def _map_SetVariableAction(self, s, elem, action, name):
+        var_name = s.get("VariableName")
         if not var_name:
             raise Placeholder("Set Task Sequence Variable with no variable name")
-        hidden = _bool(val("DoNotShowVariableValue", "false"))
-        value = v.get("VariableValue", {}).get("value", "")
+        hidden = s.flag("DoNotShowVariableValue")
+        value = s.get("VariableValue") or ""
+        s.get("HiddenVariableValue")   # ConfigMgr exports hidden values empty; never read into the output
         if hidden:
             value = self.secret(name, var_name)
         options = {"name": var_name, "value": value}
@@ -402,8 +553,8 @@ class Importer:
             options["hidden"] = True
         return "set_task_sequence_variable", options
 
-    def _map_SetDynamicVariablesAction(self, v, val, action, name):
-        rules_xml = val("OSDSetDynamicVariablesRules") or "<Rules/>"
+    def _map_SetDynamicVariablesAction(self, s, elem, action, name):
+        rules_xml = s.get("Rules") or "<Rules/>"
         root = reader.parse_small(rules_xml, self.loc.inner(f"rules of step {name!r}"))
         rules, loose = [], []
         for rule in root.findall("Rule"):
@@ -446,110 +597,142 @@ class Importer:
             return rule
         raise Placeholder(f"dynamic variable rule type '{expr.get('type')}' is unknown")
 
-    def _map_PrestartCheckAction(self, v, val, action, name):
+    def _map_PrestartCheckAction(self, s, elem, action, name):
         options: dict = {}
-
-        def on(flag):
-            return _bool(val(flag, "false"))
-
-        if on("OSDCheckMemory"):
-            options["memory_mb"] = _uint(val("OSDMemory", "0"), "OSDMemory")
-        if on("OSDCheckProcessorSpeed"):
-            options["cpu_speed_mhz"] = _uint(val("OSDProcessorSpeed", "0"), "OSDProcessorSpeed")
-        if on("OSDCheckFreeDiskSpace"):
-            options["free_disk_mb"] = _uint(val("OSDFreeDiskSpace", "0"), "OSDFreeDiskSpace")
-        if on("OSDCheckOSType"):
-            options["os_type"] = "server" if (val("OSDOSType") or "").lower() == "server" else "client"
-        if on("OSDCheckOSArchitecture"):
-            options["architecture"] = "x64" if "64" in (val("OSDOSArchitecture") or "") else "x86"
-        if on("OSDCheckMinOSVersion"):
-            options["min_os_version"] = val("OSDMinOSVersion") or ""
-        if on("OSDCheckMaxOSVersion"):
-            options["max_os_version"] = val("OSDMaxOSVersion") or ""
-        if on("OSDCheckMinClientVersion"):
-            options["min_client_version"] = val("OSDMinClientVersion") or ""
-        if on("OSDCheckOSLanguage"):
-            options["os_language"] = val("OSDOSLanguage") or ""
-        for flag, option in (("OSDCheckPowerState", "ac_power"), ("OSDCheckNetworkConnected", "network_connected"),
-                             ("OSDCheckNetworkWired", "network_wired"), ("OSDCheckUEFI", "uefi"),
-                             ("OSDCheckTPMEnabled", "tpm_enabled"), ("OSDCheckTPMActivated", "tpm_activated")):
-            if on(flag):
+        # Each value is used only when its Check… switch is on (SDK); unset values take the SDK's defaults.
+        for switch, prop, option, what in (("CheckMemory", "Memory", "memory_mb", "OSDMemory"),
+                                           ("CheckProcessorSpeed", "ProcessorSpeed", "cpu_speed_mhz", "OSDProcessorSpeed"),
+                                           ("CheckFreeDiskSpace", "FreeDiskSpace", "free_disk_mb", "OSDFreeDiskSpace")):
+            if s.flag(switch):
+                options[option] = _uint(s.get(prop), what)
+        if s.flag("CheckOSType"):
+            os_type = (s.get("OSType") or "").upper()
+            if os_type not in ("CLIENT", "SERVER"):
+                raise Bad(f"OSDOSType is {os_type!r}.", "Use CLIENT or SERVER.")
+            options["os_type"] = os_type.lower()
+        if s.flag("CheckOSArchitecture"):
+            bits = (s.get("OSArchitecture") or "").strip()
+            if bits not in ("32", "64"):
+                raise Bad(f"OSDOSArchitecture is {bits!r}.", "Use 32 or 64.")
+            options["architecture"] = "x86" if bits == "32" else "x64"
+        for switch, prop, option in (("CheckMinOSVersion", "MinOSVersion", "min_os_version"),
+                                     ("CheckMaxOSVersion", "MaxOSVersion", "max_os_version"),
+                                     ("CheckCMClientMinVersion", "CMClientMinVersion", "min_client_version")):
+            if s.flag(switch):
+                if not s.get(prop):
+                    raise Bad(f"{sdk.CLASSES[s.cls][switch].names[0]} is on but {sdk.CLASSES[s.cls][prop].names[0]} "
+                              "is empty.", "Give the version to check, or turn the check off.")
+                options[option] = s.get(prop)
+        if s.flag("CheckOSLanguageID"):
+            options["os_language"] = str(_uint(s.get("OSLanguageID", ""), "OSDOSLanguageID"))
+        for switch, option in (("CheckPowerState", "ac_power"), ("CheckNetworkConnected", "network_connected"),
+                               ("CheckNetworkWired", "network_wired"), ("CheckDeviceUEFI", "uefi"),
+                               ("CheckTpmEnabled", "tpm_enabled"), ("CheckTpmActivated", "tpm_activated")):
+            if s.flag(switch):
                 options[option] = True
         return "check_readiness", options
 
-    def _map_ConnectNetworkFolderAction(self, v, val, action, name):
-        options = {"path": val("SMSConnectNetworkFolderPath") or "",
-                   "drive_letter": val("SMSConnectNetworkFolderDriveLetter") or ""}
-        if val("SMSConnectNetworkFolderAccount"):
-            options["account"] = val("SMSConnectNetworkFolderAccount")
+    def _map_ConnectNetworkFolderAction(self, s, elem, action, name):
+        options = {"path": s.get("Path") or "", "drive_letter": s.get("DriveLetter") or ""}
+        s.get("Password")   # never read into the output
+        if s.get("Username"):
+            options["account"] = s.get("Username")
             options["password"] = self.secret(name, "password")
         return "connect_to_network_folder", options
 
-    def _map_DownloadPackageContentAction(self, v, val, action, name):
-        packages = [p for p in re.split(r"[,;\s]+", val("OSDDownloadDownloadPackages") or "") if p]
-        where = (val("OSDDownloadDestinationLocationType") or "TSCache").lower()
-        options = {"packages": packages,
-                   "destination": {"tscache": "working_directory", "ccmcache": "client_cache"}.get(where, "custom")}
-        if options["destination"] == "custom" and val("OSDDownloadDestinationPath"):
-            options["destination_path"] = val("OSDDownloadDestinationPath")
-        if val("OSDDownloadDestinationVariable"):
-            options["destination_variable"] = val("OSDDownloadDestinationVariable")
-        if _bool(val("OSDDownloadContinueDownloadOnError", "false")):
+    def _map_DownloadPackageContentAction(self, s, elem, action, name):
+        packages = [p for p in re.split(r"[,;\s]+", s.get("DownloadPackages") or "") if p]
+        where = (s.get("DestinationLocationType") or "").lower()
+        destination = {"tscache": "working_directory", "ccmcache": "client_cache", "custom": "custom"}.get(where)
+        if destination is None:
+            raise Bad(f"OSDDownloadDestinationLocationType is {s.get('DestinationLocationType')!r}.",
+                      "Use TSCache, CCMCache or Custom.")
+        options = {"packages": packages, "destination": destination}
+        if destination == "custom" and s.get("DestinationCustomPath"):
+            options["destination_path"] = s.get("DestinationCustomPath")
+        if s.get("DestinationVariable"):
+            options["destination_variable"] = s.get("DestinationVariable")
+        if s.flag("ContinueDownloadOnError"):
             options["continue_on_download_error"] = True
         return "download_package_content", options
 
-    def _map_InstallApplicationAction(self, v, val, action, name):
+    def _map_InstallApplicationAction(self, s, elem, action, name):
         options: dict = {}
-        count = _uint(val("OSDAppCount", "0"), "OSDAppCount", maximum=10000)
-        apps = [val(f"OSDApp{i}DisplayName") or val(f"OSDApp{i}Name") or "" for i in range(count)]
+        count = _uint(s.get("NumApps", "0"), "OSDAppCount", maximum=10000)
+        s.get("AppInfo")   # the same count
+        apps = [s.named(f"OSDApp{i}DisplayName") or s.named(f"OSDApp{i}Name") or "" for i in range(count)]
+        models = [a.strip() for a in (s.get("ApplicationName") or "").split(",") if a.strip()]
+        apps = [a for a in apps if a] or models   # ApplicationName: the model names of the same list
         if apps:
             options["applications"] = apps
-        if val("BaseVariableName"):
-            options["base_variable_name"] = val("BaseVariableName")
-        if _bool(val("ContinueOnInstallError", "false")):
+        if s.get("BaseVariableName"):
+            options["base_variable_name"] = s.get("BaseVariableName")
+        if s.flag("ContinueOnInstallError"):
             options["continue_on_install_error"] = True
-        if _bool(val("OSDAppClearCache", "false")):
+        if s.flag("ClearCache"):
             options["clear_cache"] = True
-        if val("RetryCount"):
-            options["retry_count"] = _uint(val("RetryCount"), "RetryCount", minimum=1, maximum=5)
+        retries = _uint(s.get("RetryCount"), "RetryCount", minimum=1, maximum=5)
+        if retries != 2:   # the module's default, as ConfigMgr's
+            options["retry_count"] = retries
         return "install_application", options
 
-    def _map_InstallSoftwareAction(self, v, val, action, name):
+    def _map_InstallSoftwareAction(self, s, elem, action, name):
         options: dict = {}
-        if val("BaseVariableName"):
-            options["base_variable_name"] = val("BaseVariableName")
+        if s.get("BaseVariableName"):
+            options["base_variable_name"] = s.get("BaseVariableName")
         else:
-            options["package_id"] = val("PackageID") or ""
-            options["program_name"] = val("_SMSSWDProgramName") or ""
-        if _bool(val("ContinueOnInstallError", "false")):
+            options["package_id"] = s.get("PackageID") or ""
+            options["program_name"] = s.get("ProgramName") or ""
+        if s.flag("ContinueOnInstallError"):
             options["continue_on_install_error"] = True
         return "install_package", options
 
-    def _map_InstallUpdateAction(self, v, val, action, name):
-        options = {"target": "all" if (val("SMSInstallUpdateTarget") or "").lower() == "all" else "mandatory"}
-        if val("SMSTSSoftwareUpdateScanUseCache") is not None:
-            options["use_cached_scan"] = _bool(val("SMSTSSoftwareUpdateScanUseCache"))
-        if val("RetryCount"):
-            options["retry_count"] = _uint(val("RetryCount"), "RetryCount", minimum=1, maximum=5)
+    def _map_InstallUpdateAction(self, s, elem, action, name):
+        target = {"all": "All", "mandatory": "Mandatory"}.get((s.get("Target") or "").lower())
+        if target is None:
+            raise Bad(f"SMSInstallUpdateTarget is {s.get('Target')!r}.", "Use Mandatory or All.")
+        options: dict = {"target": target, "use_cache": s.flag("UseCache")}
+        retries = _uint(s.get("RetryCount"), "RetryCount", minimum=1, maximum=5)
+        if retries != 2:
+            options["retry_count"] = retries
         return "install_software_updates", options
 
-    def _map_RebootAction(self, v, val, action, name):
-        target = (val("SMSRebootTarget") or val("Target") or "").lower()
-        if target == "winpe" or (not target and "/target:winpe" in action.lower()):
+    def _map_RebootAction(self, s, elem, action, name):
+        target = (s.get("Target") or "").strip().lower()
+        if not target:
+            if self.mdt:
+                self._mdt_restart_target()
+                target = "hd"
+            else:
+                m = re.search(r"/target:(\S+)", action, flags=re.IGNORECASE)
+                target = m.group(1).lower() if m else "hd"
+        self._os_installed = False
+        if target == "winpe":
             raise Placeholder("restarts into WinPE (OS deployment)")
-        options: dict = {"target": "installed_os"}
-        message = val("SMSRebootMessage") or val("Message")
+        if target != "hd":
+            raise Bad(f"the restart target is {target!r}.", "Use HD (the installed OS) or WinPE.")
+        options: dict = {"target": "HD"}
+        message = s.get("Message")
         if message:
             options["message"] = message[:512]
-            options["notify_user"] = True
-        else:
-            options["notify_user"] = False
-        timeout = val("SMSRebootTimeout") or val("MessageTimeout")
-        if timeout:
-            options["message_timeout"] = _uint(timeout, "SMSRebootTimeout")
+        options["message_timeout"] = _uint(s.get("MessageTimeout"), "SMSRebootTimeout")
         return "restart_computer", options
 
-    # the document ------------------------------------------------------------------------------
+    def _mdt_restart_target(self) -> None:
+        """MDT writes every Restart Computer as ``smsboot.exe /target:WinPE`` with no Target; what it
+        restarts into depends on the phase (MDT's PHASE variable, tested by its template's groups)."""
+        if any(id(g) in self._winpe_staged for g in self.groups):
+            self._os_installed = False
+            raise Placeholder("restarts into the Windows PE that LTIApply.wsf /PE staged (MDT image capture)")
+        phase = next((p for p in map(_phase, reversed(self.groups)) if p), None)
+        if phase and phase not in MDT_FULL_OS_PHASES:
+            self._os_installed = False
+            raise Placeholder(f"restarts between MDT's OS deployment phases (phase {phase})")
+        if not phase and self._os_installed:
+            self._os_installed = False
+            raise Placeholder("restarts into the OS an earlier step installed (OS deployment)")
+        # State Restore, or no phase and no OS installed before it: the step runs in the
+        # installed OS and restarts into it.
 
     def run(self) -> dict:
         """Read the document as a stream: each step is mapped when its end tag arrives, then dropped."""
@@ -567,6 +750,8 @@ class Importer:
                                 f"the document is a <{elem.tag}>, not a task sequence (<sequence>, or a CIM INSTANCE "
                                 "with a Sequence property).", "Import the task sequence's own export.")
                         self.attrs = dict(elem.attrib)
+                        # MDT's ts.xml: version 3.00 with a name (ConfigMgr writes 3.10, no name).
+                        self.mdt = self.attrs.get("version", "").startswith("3.0") and "name" in self.attrs
                         frames.append([elem, "container", 0, {"steps": self.steps}])
                     elif parent[1] == "container" and elem.tag in reader.ITEM_TAGS:
                         ordinal += 1
@@ -576,7 +761,9 @@ class Importer:
                             if group_depth > MAX_GROUP_DEPTH:
                                 raise Bad(f"groups are nested more than {MAX_GROUP_DEPTH} levels deep.",
                                           "Flatten the groups (real sequences nest a few levels).")
-                            frames.append([elem, "container", ordinal, self.group_start(elem)])
+                            group = self.group_start(elem)
+                            self.groups.append(group)
+                            frames.append([elem, "container", ordinal, group])
                         else:
                             frames.append([elem, "item", ordinal, None])
                     else:
@@ -590,6 +777,7 @@ class Importer:
                     elem.clear()
                 elif entry[1] == "container" and parent is not None:
                     group_depth -= 1
+                    self._winpe_staged.discard(id(self.groups.pop()))
                     parent[3]["steps"].append(entry[3])
                     elem.clear()
                 elif parent is not None and parent[1] == "container":
@@ -630,7 +818,7 @@ class Importer:
         }
         if attrs.get("description") or info.get("description"):
             definition["description"] = attrs.get("description") or info.get("description")
-        fmt = "mdt" if attrs.get("version", "").startswith("3.0") and attrs.get("name") is not None else "configmgr"
+        fmt = "mdt" if self.mdt else "configmgr"
         definition["source"] = {k: v for k, v in {
             "format": fmt, "container": info.get("container"), "file": self.loc.file,
             "member": info.get("member"), "package_id": info.get("package_id"),
@@ -640,9 +828,53 @@ class Importer:
             definition["references"] = self.references
         definition["steps"] = self.steps
         definition["secrets"] = self.secrets
+        settings = dict(self.settings)
+        if self.dropped_settings:
+            settings["dropped_settings"] = self.dropped_settings
         definition["import_summary"] = {"steps": sum(self.counts.values()), "imported": self.imported,
-                                        "placeholders": self.placeholders, "step_types": dict(sorted(self.counts.items()))}
+                                        "placeholders": self.placeholders, "step_types": dict(sorted(self.counts.items())),
+                                        "conditions": dict(self.conditions), "settings": settings}
         return definition
+
+
+RUN_COMMAND_LINE = PREFIX + "RunCommandLineAction"
+_TSENV_NAME = re.compile(r"^[A-Za-z0-9-][A-Za-z0-9_-]{0,255}$")
+_PRODUCT_TYPE = re.compile(r"\bProductType\s*(=|<>|!=|>=|>|<=|<)\s*'?([0-9])'?", re.IGNORECASE)
+
+
+def _tsenv_name(name: str) -> bool:
+    """A name a step may set: letters, digits, '_' and '-', not starting with '_' (read-only)."""
+    return bool(_TSENV_NAME.match(name))
+
+
+def _product_type(queries: list[dict]) -> str | None:
+    """client / server from an OS platform's WMI tests on Win32_OperatingSystem.ProductType
+    (1 workstation; 2 domain controller and 3 server)."""
+    found = set()
+    for node in queries:
+        for op, number in _PRODUCT_TYPE.findall(node.get("wmi", {}).get("query", "")):
+            n = int(number)
+            if (op, n) in (("=", 1), ("<", 2), ("<=", 1)):
+                found.add("client")
+            elif (op == "=" and n in (2, 3)) or (op == ">" and n >= 1) or (op == ">=" and n in (2, 3)) \
+                    or (op in ("<>", "!=") and n == 1):
+                found.add("server")
+    return found.pop() if len(found) == 1 else None
+
+
+def _phase(group: dict) -> str | None:
+    """The MDT phase a group runs in: its condition PHASE equals <phase> (MDT's templates)."""
+    todo = [group.get("conditions")]
+    while todo:
+        node = todo.pop()
+        if not isinstance(node, dict):
+            continue
+        if "all" in node:
+            todo.extend(node["all"])
+        leaf = node.get("variable")
+        if leaf and leaf.get("name", "").lower() == "phase" and leaf.get("operator") == "equals":
+            return str(leaf.get("value", "")).strip().upper() or None
+    return None
 
 
 def _strip_smsswd(action: str) -> tuple[str, str | None]:

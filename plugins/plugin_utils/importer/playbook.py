@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 import os
 
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _conditions
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import inert, validate
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer.errors import SequenceImportError
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer.inert import Unsafe
@@ -23,10 +24,13 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer.iner
 COLLECTION = "tasksequence.windows"
 PROCESS_MODULES = ("run_command_line", "run_powershell_script")
 ACTION_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "action")
-CMP = {"equals": "==", "not_equals": "!=", "less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">="}
-VARIABLE_OPERATORS = ("exists", "not_exists", "equals", "not_equals", "less", "less_equal", "greater",
-                      "greater_equal", "like")
+# Ansible's version test takes these spellings of the comparison table's operators.
+VERSION_OPS = {"equals": "==", "not_equals": "!=", "less": "<", "less_equal": "<=", "greater": ">",
+               "greater_equal": ">="}
 TSENV = "tsenv | default({})"
+TSVAR = f"{COLLECTION}.tsvar"
+# What ansible.windows' setup reports as os_product_type, by the OS condition's product type.
+PRODUCT_TYPES = {"client": ["workstation"], "server": ["server", "domain_controller"]}
 
 
 def available_modules() -> set[str]:
@@ -51,7 +55,8 @@ class PlaybookWriter:
 
     def condition(self, node: dict, checks: list[dict], variables: dict) -> str:
         """Jinja expression for a condition node. Its data goes to ``variables`` (the task's
-        ``vars``, ``!unsafe``); host checks are appended to ``checks``."""
+        ``vars``, ``!unsafe``); host checks are appended to ``checks``. Comparisons go through the
+        ``tsvar`` test, so they mean what ``_conditions`` says (the engine's semantics)."""
         (kind, value), = node.items()
         if kind in ("all", "any", "none"):
             parts = [f"({self.condition(child, checks, variables)})" for child in value]
@@ -64,27 +69,40 @@ class PlaybookWriter:
         if kind == "variable":
             op = value["operator"]
             variables[ref] = inert.unsafe({"name": value["name"], "value": value.get("value", "")})
-            if op == "not_like":
-                return f"not ({TSENV} is {COLLECTION}.tsvar({ref}.name, 'like', {ref}.value))"
-            if op not in VARIABLE_OPERATORS:
+            if op not in _conditions.VARIABLE_OPERATORS:
                 raise SequenceImportError(f"variable condition operator {op!r} is unknown.", file="the sequence definition")
+            if op == "not_like":
+                # As not_equals: a variable that does not exist is not compared (_conditions.variable_leaf).
+                return (f"{TSENV} is {TSVAR}({ref}.name, 'exists') and "
+                        f"not ({TSENV} is {TSVAR}({ref}.name, 'like', {ref}.value))")
             if op in ("exists", "not_exists"):
-                return f"{TSENV} is {COLLECTION}.tsvar({ref}.name, '{op}')"
-            return f"{TSENV} is {COLLECTION}.tsvar({ref}.name, '{op}', {ref}.value)"
+                return f"{TSENV} is {TSVAR}({ref}.name, '{op}')"
+            return f"{TSENV} is {TSVAR}({ref}.name, '{op}', {ref}.value)"
         if kind == "os_version":
-            variables[ref] = inert.unsafe({k: v for k, v in value.items()})
-            parts = [f"ansible_facts['architecture'] is search('{'64' if value.get('architecture') == 'x64' else '32'}')"]
-            if value.get("min_version"):
-                parts.append(f"ansible_facts['distribution_version'] is version({ref}.min_version, '>=')")
-            if value.get("max_version"):
-                parts.append(f"ansible_facts['distribution_version'] is version({ref}.max_version, '<=')")
-            return " and ".join(parts)
-        task, expr = self._host_check(kind, value, f"ts_check_{n}", ref)
+            variables[ref] = inert.unsafe(dict(value))
+            facts = "ansible_facts"
+            parts = []
+            arch = value.get("architecture")
+            if arch == "x64":
+                parts.append(f"{facts}['architecture'] is search('64') and {facts}['architecture'] is not search('ARM')")
+            elif arch == "x86":
+                parts.append(f"{facts}['architecture'] is search('32')")
+            elif arch == "arm64":
+                parts.append(f"{facts}['architecture'] is search('ARM')")
+            if value.get("product_type"):
+                kinds = PRODUCT_TYPES[value["product_type"]]
+                parts.append(f"{facts}['os_product_type'] | default('') in {kinds!r}")
+            for key, op in (("min_version", ">="), ("max_version", "<=")):
+                if value.get(key):
+                    parts.append(f"{facts}['distribution_version'] is version({ref}.{key}, '{op}')")
+            return " and ".join(parts) or "true"
+        task, expr = self._host_check(kind, value, f"ts_check_{n}", ref, variables)
         checks.append(task)
         return expr
 
-    def _host_check(self, kind: str, v: dict, reg: str, ref: str) -> tuple[dict, str]:
-        """A task that looks at the host, and the expression that reads its result."""
+    def _host_check(self, kind: str, v: dict, reg: str, ref: str, variables: dict) -> tuple[dict, str]:
+        """A task that looks at the host, and the expression that reads its result. Values the
+        expression compares go to ``variables`` (the vars of the task whose `when` reads them)."""
         task_vars: dict = {}
 
         def arg(key: str):
@@ -95,32 +113,41 @@ class PlaybookWriter:
                 return f"{{{{ {ref}_{key} | {COLLECTION}.tsexpand({TSENV}) }}}}"
             return Unsafe(value)
 
+        def compared(left: str, op: str, right_var: str) -> str:
+            # The comparison table of _conditions (numbers as numbers, text without case), via tsvar.
+            return f"({{'v': {left}}} is {TSVAR}('v', '{op}', {right_var}))"
+
         if kind in ("file", "folder"):
             task = {"name": Unsafe(f"Check {kind} {v['path']}"), "ansible.windows.win_stat": {"path": arg("path")},
                     "register": reg}
-            expr = f"{reg}.stat.exists and {reg}.stat.{'isreg' if kind == 'file' else 'isdir'}"
-            if v.get("version"):
+            if kind == "file":
                 task["ansible.windows.win_stat"]["get_checksum"] = False
-                expr += (f" and ({reg}.stat.file_version | default('0')) is version({ref}_version, "
-                         f"'{CMP[v.get('version_operator', 'equals')]}')")
-                task_vars[f"{ref}_version"] = Unsafe(v["version"])
+            expr = f"{reg}.stat.exists and {reg}.stat.{'isreg' if kind == 'file' else 'isdir'}"
             if v.get("date_time") and _epoch(v["date_time"]) is not None:
                 # ConfigMgr compares the UTC timestamp; win_stat gives seconds since the epoch.
-                op = CMP[v.get("date_time_operator", "equals")]
-                expr += f" and ({reg}.stat.lastwritetime | int) {op} {_epoch(v['date_time'])}"
+                variables[f"{ref}_time"] = str(_epoch(v["date_time"]))
+                expr += " and " + compared(f"({reg}.stat.lastwritetime | int | string)",
+                                           v.get("date_time_operator", "equals"), f"{ref}_time")
         elif kind == "registry":
             args = {"path": arg("key")}
             if v.get("value"):
                 args["name"] = arg("value")
             task = {"name": Unsafe(f"Check registry {v['key']}"), "ansible.windows.win_reg_stat": args, "register": reg}
             op = v["operator"]
-            if op == "exists":
+            if op in ("exists", "not_exists"):
                 expr = f"{reg}.exists"
-            elif op == "not_exists":
-                expr = f"not {reg}.exists"
+                if v.get("type") and v.get("value"):
+                    # ConfigMgr: the type matters for existence only (a value of another type does not exist).
+                    variables[f"{ref}_type"] = Unsafe(v["type"])
+                    expr = f"({expr} and ({reg}.type | default('') | upper) == ({ref}_type | upper))"
+                if op == "not_exists":
+                    expr = f"not {expr}"
             else:
-                task_vars[f"{ref}_data"] = Unsafe(v.get("data", ""))
-                expr = f"{reg}.exists and ({reg}.value | string) {CMP[op]} {ref}_data"
+                variables[f"{ref}_data"] = Unsafe(v.get("data", ""))
+                # The data whatever its type: REG_MULTI_SZ and REG_BINARY lists comma-joined (as the engine does).
+                data = (f"({reg}.value | join(',') if {reg}.value is iterable and {reg}.value is not string "
+                        f"else {reg}.value | string)")
+                expr = f"{reg}.exists and " + compared(data, op, f"{ref}_data")
         elif kind == "software" and v.get("product_code") and v["match"] == "exact" and not v.get("version"):
             key = f"HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\{v['product_code']}"
             task = {"name": Unsafe(f"Check installed product {v['product_code']}"),
@@ -137,26 +164,57 @@ class PlaybookWriter:
             task["vars"] = task_vars
         return task, f"({expr})"
 
+    def _file_versions(self, node: dict | None) -> list[str]:
+        """Paths of file conditions that compare a version (the host's file version is not readable here)."""
+        out, todo = [], [node]
+        while todo:
+            n = todo.pop()
+            if not isinstance(n, dict):
+                continue
+            for key, value in n.items():
+                if key in ("all", "any", "none"):
+                    todo.extend(value)
+                elif key == "file" and value.get("version"):
+                    out.append(value["path"])
+        return out
+
     # items -------------------------------------------------------------------------------------
 
-    def items(self, items: list[dict]) -> list[dict]:
+    def items(self, items: list[dict], in_coe: bool = False) -> list[dict]:
+        """``in_coe``: inside a group with continue on error (see ``_fail_check``)."""
         out: list[dict] = []
         for item in items:
-            out.extend(self.group(item) if "group" in item else self.step(item))
+            out.extend(self.group(item, in_coe) if "group" in item else self.step(item, in_coe))
         return out
 
     def _when(self, item: dict) -> tuple[list[dict], str | None, dict]:
         checks: list[dict] = []
         variables: dict = {}
         expr = self.condition(item["conditions"], checks, variables) if item.get("conditions") else None
+        for path in self._file_versions(item.get("conditions")):
+            checks.append({"name": Unsafe(f"Check the version of {path}"), "ansible.builtin.fail": {
+                "msg": Unsafe(f"the condition compares the version of {path}: ansible.windows.win_stat reports no file "
+                              "version, so this playbook cannot evaluate it. Run the definition with the "
+                              f"{COLLECTION}.task_sequence role, or remove the version from the condition.")}})
         return checks, expr, variables
 
-    def group(self, g: dict) -> list[dict]:
+    def _disabled_when(self, item: dict, task: dict) -> None:
+        """A disabled item keeps its condition, never evaluated (``false`` comes first)."""
+        _checks, expr, variables = self._when(item)
+        task["when"] = [False, expr] if expr else False
+        if variables:
+            task.setdefault("vars", {}).update(variables)
+
+    def group(self, g: dict, in_coe: bool = False) -> list[dict]:
         name = Unsafe(f"Group: {g['group']}")   # "Group:" also keeps ansible-lint's name[casing] satisfied
+        inner_coe = in_coe or bool(g.get("continue_on_error"))
         if g.get("disabled"):
             note = g.get("note") or "disabled in the task sequence"
-            return [{"name": Unsafe(f"{name} (skipped: {note})"),
-                     "ansible.builtin.debug": {"msg": Unsafe(f"{g['group']}: {note}")}, "when": False}]
+            block = {"name": Unsafe(f"{name} (skipped: {note})")}
+            self._disabled_when(g, block)   # name, when, vars, block: ansible-lint's key order
+            block["block"] = self.items(g["steps"], inner_coe) or [
+                {"name": "Empty group", "ansible.builtin.debug": {"msg": "this group has no steps"}}]
+            return [block]
         checks, expr, variables = self._when(g)
         tasks = list(checks)
         block: dict = {"name": name}
@@ -170,7 +228,7 @@ class PlaybookWriter:
                 evaluate["vars"] = variables
             tasks.append(evaluate)
             block["when"] = f"{fact} | default(false) | bool"
-        block["block"] = self.items(g["steps"]) or [
+        block["block"] = self.items(g["steps"], inner_coe) or [
             {"name": "Empty group", "ansible.builtin.debug": {"msg": "this group has no steps"}}]
         if g.get("continue_on_error"):
             block["rescue"] = [{"name": Unsafe(f"{g['group']} failed; the sequence goes on (continue on error)"),
@@ -206,13 +264,19 @@ class PlaybookWriter:
                 out[key] = inert.unsafe(value)
         return out
 
-    def step(self, s: dict) -> list[dict]:
+    def step(self, s: dict, in_coe: bool = False) -> list[dict]:
         title = _title(s["name"])
+        was_disabled = (s.get("source") or {}).get("disabled") or (s.get("disabled") and not s.get("placeholder"))
         if s.get("placeholder"):
-            return [{"name": Unsafe(f"{title} (placeholder, not run: {s['placeholder']['reason']})"),
-                     "ansible.builtin.debug": {"msg": Unsafe(f"{(s.get('source') or {}).get('type', 'step')}: "
-                                                             f"{s['placeholder']['reason']}")},
-                     "when": False}]
+            suffix = " (disabled in the task sequence)" if was_disabled else ""
+            child = s.get("child_sequence") or {}
+            task = {"name": Unsafe(f"{title} (placeholder, not run: {s['placeholder']['reason']}){suffix}"),
+                    "ansible.builtin.debug": {"msg": Unsafe(f"{(s.get('source') or {}).get('type', 'step')}: "
+                                                            f"{s['placeholder']['reason']}")}}
+            if child:
+                task["vars"] = {"ts_child_sequence": inert.unsafe(child)}
+            self._disabled_when(s, task)
+            return [task]
         module = s["module"]
         options = self._options(s)
         task: dict = {"name": Unsafe(title)}
@@ -223,7 +287,11 @@ class PlaybookWriter:
                 options["timeout"] = s["timeout"]
         elif "timeout" in s:
             task["timeout"] = s["timeout"]
-        if s.get("continue_on_error"):
+        # Inside a group with continue on error, a failed step must keep its facts
+        # (_SMSTSLastActionSucceeded=false) for the steps after the group: it runs with
+        # continue_on_error and the check after it ends the group (the group's rescue).
+        check = in_coe and not s.get("continue_on_error") and not s.get("disabled") and module in self.available
+        if s.get("continue_on_error") or check:
             options["continue_on_error"] = True
         if module not in self.available:
             # Fail where the step would run rather than skip an install silently.
@@ -232,18 +300,39 @@ class PlaybookWriter:
             task["vars"] = {"ts_step_options": options}
         else:
             task[f"{COLLECTION}.{module}"] = options
+        if s.get("action_variables") and module in self.available:
+            task["environment"] = self._action_variables(s)
+        result = f"ts_r{self._next()}"
+        if s.get("retry_count") or check:
+            task["register"] = result
         if s.get("retry_count"):
-            task.update(register="ts_step_result", until="ts_step_result is succeeded", retries=s["retry_count"],
-                        delay=10)
+            task.update(until=f"{result} is succeeded and not ({result}.step_failed | default(false))",
+                        retries=s["retry_count"], delay=10)
         if s.get("disabled"):
             task["name"] = Unsafe(f"{title} (disabled in the task sequence)")
-            task["when"] = False
+            self._disabled_when(s, task)
+            task.pop("register", None)
             return [task]
         checks, expr, variables = self._when(s)
         if expr:
             task["when"] = expr
             task.setdefault("vars", {}).update(variables)
-        return [*checks, task]
+        tasks = [*checks, task]
+        if check:
+            fail = {"name": Unsafe(f"{title} failed: its group ends (continue on error)"),
+                    "ansible.builtin.fail": {"msg": "{{ " + result + ".msg | default('the step failed') }}"},
+                    "when": f"{result}.step_failed | default(false)"}
+            tasks.append(fail)
+        return tasks
+
+    def _action_variables(self, s: dict) -> dict:
+        """ConfigMgr's action variables of the step: in its process's environment for this task only;
+        a variable the sequence already set wins (the step adds the task sequence variables after them)."""
+        out = {}
+        for name, value in s["action_variables"].items():
+            live = inert.secret_ref(value, self.secrets)
+            out[Unsafe(name)] = value if live else Unsafe(value)
+        return out
 
     def playbook(self) -> list[dict]:
         tasks: list[dict] = []

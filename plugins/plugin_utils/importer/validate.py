@@ -42,7 +42,8 @@ def _compile(schema, defs: dict, cache: dict):
     checks = []
     unknown = set(schema) - _IGNORED - {"type", "enum", "const", "properties", "required", "additionalProperties",
                                         "items", "oneOf", "anyOf", "allOf", "if", "then", "else", "$ref", "pattern",
-                                        "maxLength", "minLength", "minimum", "maximum", "not"}
+                                        "maxLength", "minLength", "minimum", "maximum", "not",
+                                        "propertyNames"}
     if unknown:
         raise ValueError(f"sequence.schema.json uses {sorted(unknown)}, which the importer's validator does not know")
     if "$ref" in schema:
@@ -103,6 +104,10 @@ def _compile(schema, defs: dict, cache: dict):
                         return error
             return None
         checks.append(properties)
+    if "propertyNames" in schema:
+        name_check = _compile(schema["propertyNames"], defs, cache)
+        checks.append(lambda v, p: next((e for k in v for e in [name_check(k, [*p, k])] if e), None)
+                      if isinstance(v, dict) else None)
     if "items" in schema:
         item_check = _compile(schema["items"], defs, cache)
         checks.append(lambda v, p: next((e for i, x in enumerate(v) for e in [item_check(x, [*p, i])] if e), None)

@@ -82,9 +82,14 @@ class Host:
         return [c["module"].rsplit(".", 1)[-1] for c in self.calls if check is None or c["check"] == check]
 
 
+_DEFAULT_CATALOG = object()   # None means: no catalog at all
+
+
 @pytest.fixture
 def step():
-    def run(module, args, host=None, task_vars=None, check_mode=False, catalog=CATALOG):
+    def run(module, args, host=None, task_vars=None, check_mode=False, catalog=_DEFAULT_CATALOG):
+        if catalog is _DEFAULT_CATALOG:
+            catalog = CATALOG
         mod = importlib.import_module(f"ansible_collections.tasksequence.windows.plugins.action.{module}")
         task = MagicMock()
         task.args, task.async_val, task.check_mode, task.diff, task.no_log = dict(args), 0, check_mode, False, False
@@ -262,7 +267,7 @@ def test_check_mode_installs_nothing(step):
 # Connect To Network Folder ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("letter,expected", [("X", "X: is reserved"), ("C:", "not a drive letter from D: to Z:"),
-                                              ("ZZ", "not a drive letter")])
+                                             ("ZZ", "not a drive letter")])
 def test_drive_letters(step, letter, expected):
     with pytest.raises(AnsibleActionFail, match=expected):
         step("connect_to_network_folder", {"path": "\\\\fs\\share", "drive_letter": letter}, catalog=None)

@@ -328,7 +328,7 @@ def test_retry_requested_runs_the_same_step_again_after_a_restart(clock, retry_s
 
 
 def test_retry_requested_for_ever_stops(clock, retry_step):
-    answers = [{"set": ("SMSTSRetryRequested", "true")} for _ in range(20)]
+    answers = [{"set": ("SMSTSRetryRequested", "true")}] * 20
     host = crashing_host(clock, 0, answers=answers)
     res = run(retry_step, {}, host)
     assert res["failed"] is True and "SMSTSRetryRequested was set 11 times" in res["msg"]

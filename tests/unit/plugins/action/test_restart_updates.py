@@ -82,7 +82,7 @@ class UpdatesHost(RestartingHost):
         out = [{"task": "started", "result": {}}, {"task": "search_result", "result": {"updates": infos, "filtered": filtered}}]
         if self.pending and selected:
             return out + [{"task": "exit", "result": {"changed": False, "failed": True, "reboot_required": True,
-                                                     "exception": {"message": REBOOT_FIRST}}}]
+                                                      "exception": {"message": REBOOT_FIRST}}}]
         if not selected:
             return out + [{"task": "exit", "result": {"changed": False, "failed": False, "reboot_required": self.pending}}]
         info = []

@@ -168,6 +168,25 @@ def template_playbook(path: str, tsenv: dict) -> list[dict]:
     return out
 
 
+def evaluate_whens(path: str, tsenv: dict, registered: dict, facts: dict) -> dict:
+    """Each task's `when` of a generated playbook, evaluated by Ansible's Templar with the task's vars,
+    ``tsenv``, the given registered results and ``ansible_facts``: {task name: bool}."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.plugins.loader import init_plugin_loader
+    from ansible.template import Templar
+
+    init_plugin_loader([os.path.join(ROOT, ".cache", "collections")])
+    loader = DataLoader()
+    play = loader.load_from_file(path, trusted_as_template=True)
+    out = {}
+    for task in walk_tasks(play[0]["tasks"]):
+        if not isinstance(task.get("when"), str):
+            continue
+        variables = {"tsenv": tsenv, "ansible_facts": facts, **registered, **(task.get("vars") or {})}
+        out[str(task["name"])] = Templar(loader=loader, variables=variables).evaluate_conditional(task["when"])
+    return out
+
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 
 def _peak_rss_mb() -> float:
@@ -208,3 +227,6 @@ if __name__ == "__main__":
         print(json.dumps(measure(sys.argv[2])))
     if sys.argv[1] == "template":
         print(json.dumps(template_playbook(sys.argv[2], json.loads(sys.argv[3])), default=str))
+    if sys.argv[1] == "whens":
+        args = json.loads(sys.argv[3])
+        print(json.dumps(evaluate_whens(sys.argv[2], args["tsenv"], args["registered"], args["facts"])))

@@ -121,17 +121,23 @@ def test_fixture_round_trip_every_step_type_and_condition():
     dyn = steps["Dynamic"]["options"]["rules"][0]
     assert dyn["type"] == "location" and dyn["default_gateway"] == "192.0.2.1"
     assert dyn["variables"][1]["hidden"] is True
-    assert steps["Readiness"]["options"] == {"memory_mb": 4096, "ac_power": True}
+    # The four checks the SDK switches on by default (Not_Null), with its default values, as the fixture omits them.
+    assert steps["Readiness"]["options"] == {"memory_mb": 4096, "cpu_speed_mhz": 800, "free_disk_mb": 25000,
+                                             "os_type": "client", "ac_power": True}
     assert steps["Map share"]["options"]["password"].startswith("{{ tasksequence_secret_")
+    # ContinueDownloadOnError: not in the fixture, the SDK's default (true).
     assert steps["Download"]["options"] == {"packages": ["PS100003", "PS100004"], "destination": "custom",
-                                            "destination_path": "C:\\Content", "destination_variable": "Content"}
-    assert steps["Updates"]["options"] == {"target": "all", "use_cached_scan": False}
+                                            "destination_path": "C:\\Content", "destination_variable": "Content",
+                                            "continue_on_download_error": True}
+    assert steps["Updates"]["options"] == {"target": "All", "use_cache": False}
     restart = steps["Restart"]
-    assert restart["options"]["message"] == "Restarting for updates" and restart["options"]["message_timeout"] == 60
-    assert restart["conditions"] == {"any": [{"os_version": {"architecture": "x64", "min_version": "10.00.0000.0",
-                                                             "max_version": "10.99.9999.9999", "product_type": "Windows"}}]}
+    assert restart["options"] == {"target": "HD", "message": "Restarting for updates", "message_timeout": 60}
+    # ConfigMgr's padded platform versions in the form the host reports (10.00 is 10.0).
+    assert restart["conditions"] == {"any": [{"os_version": {"architecture": "x64", "min_version": "10.0.0.0",
+                                                             "max_version": "10.99.9999.9999", "platform": "Windows"}}]}
     assert steps["Apply OS"]["placeholder"]["reason"].endswith("(OS deployment)") and steps["Apply OS"]["disabled"]
-    assert steps["Child"]["module"] is None and "import that one too" in steps["Child"]["placeholder"]["reason"]
+    assert steps["Child"]["module"] is None and "PS100009" in steps["Child"]["placeholder"]["reason"]
+    assert steps["Child"]["child_sequence"] == {"package_id": "PS100009"}
     assert {s["variable"] for s in d["secrets"]} >= {"tasksequence_secret_sequence_join_secret",
                                                      "tasksequence_secret_map_share_password"}
     assert d["variables"][1] == {"name": "JoinSecret", "value": "{{ tasksequence_secret_sequence_join_secret }}",
@@ -198,7 +204,10 @@ def test_generated_playbook_shape():
     run = next(t for t in walk_tasks(play[0]["tasks"]) if t["name"] == "Run agent setup")
     ref = re.search(r"tsvar\((ts_c\d+)\.name, 'greater_equal', \1\.value\)", run["when"]).group(1)
     assert run["vars"][ref] == {"name": "AgentLevel", "value": "5"}   # data in vars, never in the expression
-    assert "ansible.windows.win_reg_stat" in text and "ansible.builtin.fail" in text   # planned modules fail loudly
+    assert "ansible.windows.win_reg_stat" in text
+    # The file condition compares a version that win_stat cannot report: the playbook fails there, loudly.
+    fail = next(t for t in walk_tasks(play[0]["tasks"]) if t["name"] == "Check the version of C:\\Tools\\agent.exe")
+    assert "ansible.builtin.fail" in fail
     assert "Apply OS (placeholder, not run:" in text and "rescue:" in text
 
 
