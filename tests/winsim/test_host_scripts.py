@@ -198,9 +198,6 @@ def test_run_script(tmp_path):
     check_run_script(Machine("win01", tmp_path), script_text("run_script.ps1"))
 
 
-@pytest.mark.xfail(strict=True, reason="run_script.ps1 reads $? after '& $call $path': the script block's status, "
-                                       "not the script's, so `exit 7` with a parameter string gives rc 0 "
-                                       "(reported to the controller side)")
 def test_run_script_exit_code_with_a_parameter_string(tmp_path):
     machine = Machine("win01", tmp_path)
     rc = run_script(machine, script_text("run_script.ps1"), {"script": "param($Name)\nexit 7", "path": None,
