@@ -26,7 +26,7 @@ description:
     placeholders with a reason. Passwords are never copied; they become references to variables
     listed under C(secrets).
   - DTDs and entities are refused; a document that is not well-formed fails with its line and column.
-  - The definition is data from the export: its strings are marked unsafe, so Ansible never templates them.
+  - The definition is data from the export, and its strings are marked unsafe, so Ansible never templates them.
     Keep it that way wherever you read a definition (see the collection's docs/importer.md).
 options:
   _input:

@@ -3206,7 +3206,7 @@ def format_value(value, spec: str | None) -> str:
             return f"{value * 100:,.{int(digits or 2)}f} %"
         m = re.fullmatch(r"(#,##)?0+(\.0+)?", spec)
         if m:
-            decimals = len(m.group(2) or ".") -1
+            decimals = len(m.group(2) or ".") - 1
             whole = len(spec.split(".")[0].replace("#,##", ""))
             text = f"{value:{',' if m.group(1) else ''}.{decimals}f}"
             head, _sep, tail = text.partition(".")
@@ -4071,6 +4071,21 @@ class RegistryItem:
         if low == "valuecount":
             return len(self.rec["values"])
         raise Unsupported(f"the member RegistryKey.{name}")
+
+    # RegistryKey.GetValueKind: the RegistryValueKind name of a value's type (as [string] shows it).
+    _KINDS = {"REG_SZ": "String", "REG_EXPAND_SZ": "ExpandString", "REG_BINARY": "Binary", "REG_DWORD": "DWord",
+              "REG_MULTI_SZ": "MultiString", "REG_QWORD": "QWord", "REG_NONE": "None"}
+
+    def ps_call(self, interp, name: str, args: list):
+        low = name.lower()
+        if low == "tostring" and not args:
+            return self.to_string()
+        if low == "getvaluekind" and len(args) == 1:
+            found = {k.lower(): v for k, v in self.rec["values"].items()}.get(to_str(args[0]).lower())
+            if found is None:
+                raise DotNetError("System.IO.IOException", "The specified registry key does not exist.")
+            return self._KINDS.get(found["type"], "Unknown")
+        raise Unsupported(f"the method RegistryKey.{name}()")
 
     def to_string(self) -> str:
         return self.rec["path"]

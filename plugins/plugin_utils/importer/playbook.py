@@ -194,8 +194,9 @@ class PlaybookWriter:
         for path in self._file_versions(item.get("conditions")):
             checks.append({"name": Unsafe(f"Check the version of {path}"), "ansible.builtin.fail": {
                 "msg": Unsafe(f"the condition compares the version of {path}: ansible.windows.win_stat reports no file "
-                              "version, so this playbook cannot evaluate it. Run the definition with the "
-                              f"{COLLECTION}.task_sequence role, or remove the version from the condition.")}})
+                              "version, so this playbook cannot evaluate it. Run the sequence definition with the "
+                              f"{COLLECTION}.task_sequence role, which reads file versions on the host "
+                              "(CIM_DataFile), or remove the version from the condition.")}})
         return checks, expr, variables
 
     def _disabled_when(self, item: dict, task: dict) -> None:

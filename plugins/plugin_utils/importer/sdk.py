@@ -83,7 +83,7 @@ CLASSES: dict[str, dict[str, Setting]] = {
     },
     "SMS_TaskSequence_DownloadPackageContentAction": {
         "ContinueDownloadOnError": S(("OSDDownloadContinueDownloadOnError",), "continue_on_download_error",
-                                    default="true"),
+                                     default="true"),
         "DestinationCustomPath": S(("OSDDownloadDestinationPath",), "destination_path"),
         "DestinationLocationType": S(("OSDDownloadDestinationLocationType",), "destination", default="TSCache"),
         "DestinationVariable": S(("OSDDownloadDestinationVariable",), "destination_variable"),

@@ -47,11 +47,11 @@ def hostile_sequence(p: dict[str, str], host_checks: bool = True) -> str:
         + expr("Variable", Variable="Payload", Operator="equals", Value=e)
         + ("" if not host_checks else expr("WMI", Namespace="root\\" + c,
                                            Query="select * from Win32_OS where Caption = '" + e + "'")
-        + expr("Registry", KeyPath="HKLM\\SOFTWARE\\" + e, Value=b, Type="REG_SZ", Operator="equals", Data=c)
-        + expr("File", Path="C:\\" + e, Version="1.0", VersionOperator="greaterEqual")
-        + expr("Folder", Path="%Payload%\\" + b)
-        + expr("Software", Operator="AnyVersion", ProductCode="{" + e + "}", UpgradeCode="{" + b + "}",
-               ProductName=c, Version="1.0"))
+           + expr("Registry", KeyPath="HKLM\\SOFTWARE\\" + e, Value=b, Type="REG_SZ", Operator="equals", Data=c)
+           + expr("File", Path="C:\\" + e, Version="1.0", VersionOperator="greaterEqual")
+           + expr("Folder", Path="%Payload%\\" + b)
+           + expr("Software", Operator="AnyVersion", ProductCode="{" + e + "}", UpgradeCode="{" + b + "}",
+                  ProductName=c, Version="1.0"))
         + "</operator></condition>"
         + step("SetVariableAction", "Set " + e, var("VariableName", "Copy") + var("VariableValue", "%Payload% " + c),
                condition=expr("Variable", Variable="PayloadBlock", Operator="like", Value="{%*"),
@@ -189,6 +189,7 @@ def evaluate_whens(path: str, tsenv: dict, registered: dict, facts: dict) -> dic
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 
+
 def _peak_rss_mb() -> float:
     """This process's peak resident memory. ru_maxrss survives exec (it would count the parent's pytest
     process, copied at fork); /proc's VmHWM belongs to this program's own address space."""
@@ -211,15 +212,17 @@ def measure(path: str) -> dict:
 
     with open(path, "rb") as f:
         data = f.read()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     steps = import_sequence(data, os.path.basename(path))["import_summary"]["steps"]
     seconds = time.perf_counter() - start
+    cpu_seconds = time.process_time() - cpu_start
     rss_mb = _peak_rss_mb()
     tracemalloc.start()
     import_sequence(data, os.path.basename(path))
     peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
     tracemalloc.stop()
-    return {"steps": steps, "seconds": seconds, "peak_rss_mb": rss_mb, "tracemalloc_peak_mb": peak_mb}
+    return {"steps": steps, "seconds": seconds, "cpu_seconds": cpu_seconds, "peak_rss_mb": rss_mb,
+            "tracemalloc_peak_mb": peak_mb}
 
 
 if __name__ == "__main__":

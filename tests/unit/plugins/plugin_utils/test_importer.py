@@ -221,7 +221,10 @@ def test_multi_sequence_console_export_and_zipped_mdt_share():
 
     gather = open(_corpus("configmgr-hub-Gather-Light.xml"), "rb").read().decode("utf-8-sig")
     citrix = open(_corpus("configmgr-hub-IPU-Citrix-VDA-and-Windows-10.xml"), "rb").read().decode("utf-8-sig")
-    strip = lambda t: re.sub(r"^\s*<\?xml[^>]*\?>", "", t)   # noqa: E731 - CDATA holds no declaration
+
+    def strip(text):   # CDATA holds no declaration
+        return re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+
     export = console_zip({"PS100001": strip(gather), "PS100002": strip(citrix)})
     with pytest.raises(SequenceImportError, match=r"holds 2 task sequences.*all_sequences=true"):
         import_sequence(export, "two.zip")

@@ -161,7 +161,7 @@ OS_GROUP = """<osConditionGroup type="or">
 
 def test_os_condition_group_keeps_its_queries_and_normalises_versions_and_architecture():
     xml = '<sequence version="3.10">' + step("SetVariableAction", "Os", var("VariableName", "A") + var("VariableValue", "1"),
-                                              condition=OS_GROUP) + "</sequence>"
+                                             condition=OS_GROUP) + "</sequence>"
     d = import_sequence(xml, "os.xml")
     client, server = d["steps"][0]["conditions"]["any"]
     assert client["all"][0] == {"os_version": {"architecture": "x64", "min_version": "6.1.0.0",
@@ -283,7 +283,7 @@ def test_disabled_items_keep_their_conditions_and_the_fact_they_were_disabled():
 
 def test_child_sequence_step_names_its_sibling_by_package_id():
     child = ('<sequence version="3.10">' + step("SetVariableAction", "In child", var("VariableName", "C")
-                                                 + var("VariableValue", "1")) + "</sequence>")
+                                                + var("VariableValue", "1")) + "</sequence>")
     parent = ('<sequence version="3.10"><subtasksequence type="SMS_TaskSequence_SubTasksequence" name="Run child">'
               "<defaultVarList>" + var("OSDSubTasksequencePackageID", "PS100002", "TsPackageID")
               + var("OSDSubTasksequenceTsName", "Child TS", "TsName") + "</defaultVarList></subtasksequence></sequence>")

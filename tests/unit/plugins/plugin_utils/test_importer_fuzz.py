@@ -57,7 +57,7 @@ def test_random_bytes(data):
 @st.composite
 def mutated(draw):
     data = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 8))):
+    for _round in range(draw(st.integers(1, 8))):
         kind = draw(st.sampled_from(["flip", "cut", "insert", "delete"]))
         at = draw(st.integers(0, max(len(data) - 1, 0)))
         if kind == "flip" and data:

@@ -120,7 +120,7 @@ def test_every_mapped_property_reaches_its_option(cls, row):
         if other.requires == row["property"] and other.names and other.names[0] not in values:
             values[other.names[0]] = _sample(next(r for r in REF[step_cls] if r["property"] == prop))
     if step_cls == "SMS_TaskSequence_InstallApplicationAction" and row["property"] not in ("DisplayName", "Name",
-                                                                                          "ApplicationName"):
+                                                                                           "ApplicationName"):
         values.setdefault("OSDApp0DisplayName", "Companion app")
     body = "".join(f"<variable name={quoteattr(k)} property={quoteattr(k)}>{escape(v)}</variable>" for k, v in values.items())
     xml = (f'<sequence version="3.10"><step type="{step_cls}" name="Under test"{attrs}>'
