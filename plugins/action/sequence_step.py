@@ -183,10 +183,13 @@ class ActionModule(StepAction):
             env.end_step(step["name"], False, 1)
             return {"failed": True, "rc": 1, "msg": f"{fqcn} is not available in this version of the collection; "
                     "this step cannot run yet"}, env
-        # Action variables apply to this step only: set now, put back as they were after it.
-        saved = {name: (env.get(name), env.is_hidden(name)) for name in step["action_variables"]}
+        # Action variables apply to this step only, unless the variable was set before it: then the
+        # value set earlier wins and stays (ConfigMgr; the SDK and the generated playbook agree).
+        added = {}
         for name, value in step["action_variables"].items():
-            env.set(name, env.expand(value), field=f"action_variables[{name}]")
+            if env.get(name) is None:
+                added[name] = env.expand(value)
+                env.set(name, added[name], field=f"action_variables[{name}]")
         attempts = int(step["retry_count"] or 0) + 1
         attempt = 0
         while True:
@@ -202,11 +205,9 @@ class ActionModule(StepAction):
                 break
             time.sleep(state.get("retry_delay", 10))
         record["attempts"] = attempt
-        for name, (value, hidden) in saved.items():
-            if value is None:
+        for name, value in added.items():
+            if env.get(name) == value:   # not set by the step itself meanwhile
                 env.delete(name)
-            else:
-                env.set(name, value, hidden=hidden, engine=True)
         return outcome, env
 
     def _call_step(self, fqcn: str, step: dict, env: TaskSequenceEnvironment, task_vars: dict, state: dict):
@@ -255,22 +256,14 @@ class ActionModule(StepAction):
             env.set(var["name"], value, hidden=bool(var.get("hidden")))
 
     def _ask_host(self, leaves: list, env: TaskSequenceEnvironment, task_vars: dict, state: dict, record: dict) -> dict:
-        """Every host condition this step needs, from one host_query execution (and win_stat /
-        win_reg_stat for paths and keys, which host_query cannot answer)."""
+        """Every host condition this step (and the groups it enters) needs, from ONE host_query execution."""
         cached = (state.get("facts") or {}).get(_inventory.FACT) or task_vars.get(_inventory.FACT)
         inventory = cached if _inventory.is_current(cached, task_vars) else None
-        queries, modules = _engine.host_queries(leaves, env, inventory)
+        queries = _engine.host_queries(leaves, env, inventory)
         answers: dict = {}
-        executions = 0
         if queries:
             answers = self.run_project_script("host_query", {"Queries": queries}, task_vars, depth=_inventory.QUERY_DEPTH)
-            executions += 1
             if not isinstance(answers, dict):
                 raise _engine.EngineError("the host's answer to the condition queries is not a dictionary")
-        module_results = {}
-        for check in modules:
-            module_results[check["key"]] = self.run_module(check["module"], check["args"], task_vars)
-            executions += 1
-        record["host_executions"] = executions
-        return {_engine.leaf_key(node): _engine.host_leaf_value(node, answers, module_results, inventory)
-                for node in leaves}
+        record["host_executions"] = 1 if queries else 0
+        return {_engine.leaf_key(node): _engine.host_leaf_value(node, answers, inventory) for node in leaves}

@@ -15,7 +15,7 @@ description:
     sequence step does, waits until it runs modules again, and lets the sequence go on.
   - The restart is C(shutdown.exe /r /t <notice> /c <message>) run by M(ansible.windows.win_command)
     (C(1190), a shutdown already scheduled, is taken over as M(ansible.windows.win_reboot) does).
-  - The wait polls M(ansible.windows.setup) (C(gather_subset=uptime)) with a short connection
+  - The wait polls C(ansible.windows.setup) (C(gather_subset=uptime)) with a short connection
     timeout, backing off from 0.25 s to 0.5 s, until the host booted after the restart, then checks
     that Windows finished starting (LogonUI's C(AutoLogonChecked) key, as win_reboot does) with
     M(ansible.windows.win_reg_stat). All of it is bounded by O(restart_timeout).

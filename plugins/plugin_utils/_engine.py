@@ -13,9 +13,9 @@ and tested on its own (``tests/unit/roles/``):
   each step ended. ``decide`` says whether a step runs (or why it is skipped); ``finish``
   applies a step's outcome (a failure ends its group, and the group above unless a group on
   the way has continue on error; a failure that reaches the top ends the sequence).
-* Conditions: the variable semantics are ``_conditions``' (the one module for them); the
-  conditions that need the host become data-described queries answered in one remote
-  execution (``host_queries`` / ``host_leaf_value``).
+* Conditions: the semantics are ``_conditions``' (the one module for them: variables, versions,
+  times, product types); the conditions that need the host become data-described queries answered
+  in one remote execution (``host_queries`` / ``host_leaf_value``).
 * ``StateFile``: the checkpoint on the controller, written atomically after every step;
   hidden values only as ciphertext (the ``tsenv_hidden`` fact's own).
 """
@@ -32,7 +32,9 @@ import typing as t
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.tasksequence.windows.plugins.plugin_utils._conditions import like, variable_condition
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _conditions
+from ansible_collections.tasksequence.windows.plugins.plugin_utils._conditions import like
+from ansible_collections.tasksequence.windows.plugins.plugin_utils._inventory import _product_type, language_name
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import TaskSequenceEnvironment
 
 STATE_FORMAT = 1
@@ -61,13 +63,14 @@ def definition_id(definition: dict) -> str:
 def plan(definition: dict, children: dict | None = None) -> dict:
     """Groups and steps in run order.
 
-    ``children`` maps the name of a Run Task Sequence placeholder to the child definition; the
+    ``children`` maps the package ID of a Run Task Sequence placeholder's ``child_sequence`` to the
+    child definition (a hand-written placeholder without ``child_sequence``: its step name); the
     child's steps run in its place, as a group with the placeholder's options, sharing the
     variables (ConfigMgr's child sequences share one environment).
     """
     groups: list[dict] = []
     steps: list[dict] = []
-    children = children or {}
+    children = {str(k).lower(): v for k, v in (children or {}).items()}
 
     def walk(items: list, ancestors: list[int], path: list[str], depth: int) -> None:
         if depth > 64:
@@ -78,7 +81,7 @@ def plan(definition: dict, children: dict | None = None) -> dict:
                 groups.append(_group(gid, item, ancestors, path, item["group"]))
                 walk(item.get("steps") or [], [*ancestors, gid], [*path, item["group"]], depth + 1)
                 continue
-            child = children.get(item.get("name")) if _is_subsequence(item) else None
+            child = children.get(_child_key(item)) if _is_subsequence(item) else None
             if child is not None:
                 gid = len(groups)
                 node = {**item, "disabled": bool(item.get("disabled")) and not item.get("placeholder")}
@@ -117,6 +120,13 @@ def _group(gid: int, item: dict, ancestors: list[int], path: list[str], name: st
 
 def _is_subsequence(item: dict) -> bool:
     return (item.get("source") or {}).get("type") == SUBSEQUENCE_TYPE or item.get("module") == "run_task_sequence"
+
+
+def _child_key(item: dict) -> str:
+    """What names a Run Task Sequence step's child: its package ID (the importer's ``child_sequence``);
+    the step name only for a hand-written placeholder without one. Without case, as ConfigMgr's IDs."""
+    package_id = (item.get("child_sequence") or {}).get("package_id")
+    return str(package_id or item.get("name") or "").lower()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,11 +234,7 @@ def evaluate(node: dict | None, env: TaskSequenceEnvironment, host: dict[str, t.
         results = [evaluate(c, env, host, trace) for c in value]
         result = all(results) if kind == "all" else any(results) if kind == "any" else not any(results)
     elif kind == "variable":
-        op = value.get("operator", "equals")
-        if op == "not_like":
-            result = not variable_condition(env, value["name"], "like", value.get("value"))
-        else:
-            result = variable_condition(env, value["name"], op, value.get("value"), field="condition operator")
+        result = _conditions.variable_leaf(env, value, field="condition operator")
         trace.append(f"{describe(node)}: {str(result).lower()}")
         return result
     elif kind in HOST_KINDS:
@@ -249,16 +255,20 @@ class HostError(str):
 
 
 # What the host is asked, as host_query data (plugins/plugin_utils/powershell/host_query.ps1):
-# 'cim' (namespace, class, properties) and 'registry' (path, value) queries, all of one step
-# (its groups entered there included) in one remote execution. File, folder and registry-key
-# checks go through ansible.windows.win_stat / win_reg_stat (one execution each): host_query
-# has no query kind for them yet.
+# 'cim' (namespace, class, properties, optional WQL filter), 'registry' (path, value, optional
+# type), 'path' (a file or folder: is it a folder, its last write time) and 'key' (a registry key
+# exists). Every host condition of one step, its groups entered there included, is answered in
+# ONE remote execution.
 OS_QUERY = {"kind": "cim", "namespace": "root\\cimv2", "class": "Win32_OperatingSystem",
             "properties": ["Version", "OSArchitecture", "ProductType", "OSLanguage"]}
 UNINSTALL = ("HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall",
              "HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall")
 _HIVES = {"HKEY_LOCAL_MACHINE": "HKLM", "HKEY_CURRENT_USER": "HKCU", "HKEY_CLASSES_ROOT": "HKCR",
           "HKEY_USERS": "HKU", "HKEY_CURRENT_CONFIG": "HKCC"}
+# RegistryKey.GetValueKind's names, as the registry condition's type spells them.
+VALUE_KINDS = {"String": "REG_SZ", "ExpandString": "REG_EXPAND_SZ", "Binary": "REG_BINARY", "DWord": "REG_DWORD",
+               "MultiString": "REG_MULTI_SZ", "QWord": "REG_QWORD", "None": "REG_NONE"}
+FILETIME_EPOCH = 116_444_736_000_000_000   # 1970-01-01 in 100 ns ticks since 1601 (Windows file times)
 _WQL = re.compile(r"^\s*select\s+(?P<props>.+?)\s+from\s+(?P<cls>\w+)\s*(?:where\s+(?P<where>.+?))?\s*;?\s*$",
                   re.IGNORECASE | re.DOTALL)
 
@@ -271,10 +281,20 @@ def registry_path(key: str) -> str:
     return f"{hive}:\\{rest}" if rest else f"{hive}:\\"
 
 
-def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: dict | None) -> tuple[list[dict], list[dict]]:
-    """(host_query queries, module checks) that answer ``leaves``. Paths expand %Name%."""
+def wql_string(text: str) -> str:
+    """A WQL string literal: backslash and quote escaped with a backslash."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def file_version_query(name: str, path: str) -> dict:
+    """A file's version: CIM_DataFile by its full name (win_stat reports no file version)."""
+    return {"name": name, "kind": "cim", "namespace": "root\\cimv2", "class": "CIM_DataFile",
+            "properties": ["Name", "Version"], "filter": f"Name={wql_string(path)}"}
+
+
+def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: dict | None) -> list[dict]:
+    """The host_query queries that answer ``leaves`` (all in one execution). Paths expand %Name%."""
     queries: dict[str, dict] = {}
-    modules: dict[str, dict] = {}
     for node in leaves:
         (kind, v), = node.items()
         key = leaf_key(node)
@@ -282,14 +302,19 @@ def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: di
             if not inventory:
                 queries["os"] = {"name": "os", **OS_QUERY}
         elif kind in ("file", "folder"):
-            modules[key] = {"module": "ansible.windows.win_stat",
-                            "args": {"path": env.expand(v["path"]), "get_checksum": False}}
+            path = env.expand(v["path"])
+            queries[key] = {"name": key, "kind": "path", "path": path}
+            if kind == "file" and v.get("version") and "%" not in path:
+                # Its name as the host knows it: a host environment variable left in it cannot be expanded here.
+                queries[f"{key}_version"] = file_version_query(f"{key}_version", path)
         elif kind == "registry":
             path = registry_path(env.expand(v["key"]))
             if v.get("value"):
                 queries[key] = {"name": key, "kind": "registry", "path": path, "value": env.expand(v["value"])}
+                if v.get("type") and v.get("operator", "exists") in ("exists", "not_exists"):
+                    queries[key]["type"] = True
             else:
-                modules[key] = {"module": "ansible.windows.win_reg_stat", "args": {"path": path}}
+                queries[key] = {"name": key, "kind": "key", "path": path}
         elif kind == "software":
             if v.get("product_code"):
                 for n, root in enumerate(UNINSTALL):
@@ -305,10 +330,10 @@ def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: di
             props = sorted(set(_wql_properties(m.group("where") or ""))) or ["__PATH"]
             queries[key] = {"name": key, "kind": "cim", "namespace": v.get("namespace") or "root\\cimv2",
                             "class": m.group("cls"), "properties": props}
-    return list(queries.values()), [{"key": k, **m} for k, m in modules.items()]
+    return list(queries.values())
 
 
-def host_leaf_value(node: dict, answers: dict, module_results: dict, inventory: dict | None):
+def host_leaf_value(node: dict, answers: dict, inventory: dict | None):
     """Whether a host condition holds, from the answers (or a HostError saying why it cannot tell)."""
     (kind, v), = node.items()
     key = leaf_key(node)
@@ -320,32 +345,40 @@ def host_leaf_value(node: dict, answers: dict, module_results: dict, inventory: 
                 return wanted in (str(os_["lcid"]), os_["language"].lower())
             return _os_matches(v, os_)
         if kind in ("file", "folder"):
-            stat = (module_results.get(key) or {}).get("stat") or {}
-            if not stat.get("exists") or bool(stat.get("isdir")) != (kind == "folder"):
+            rows = _rows(answers, key)
+            if not rows or bool(rows[0].get("folder")) != (kind == "folder"):
                 return False
             ok = True
-            if v.get("version"):
-                ok = ok and _cmp(_version(stat.get("file_version") or "0"), _version(v["version"]),
-                                 v.get("version_operator", "equals"))
+            if kind == "file" and v.get("version"):
+                if f"{key}_version" not in answers:
+                    return HostError(f"the file version of {v['path']} is read by CIM_DataFile, by the full path: it "
+                                     "cannot name a host environment variable; use the full path or a task sequence "
+                                     "variable")
+                found = _rows(answers, f"{key}_version")
+                version = found[0].get("Version") if found else None
+                ok = version is not None and _conditions.compare_versions(version, v["version"],
+                                                                          v.get("version_operator", "equals"))
             if v.get("date_time"):
                 when = _epoch(v["date_time"])
-                ok = ok and when is not None and _cmp(int(float(stat.get("lastwritetime") or 0)), when,
-                                                      v.get("date_time_operator", "equals"))
+                written = (int(rows[0]["time"]) - FILETIME_EPOCH) / 10_000_000
+                ok = ok and when is not None and _conditions.compare_times(written, when,
+                                                                           v.get("date_time_operator", "equals"))
             return ok
         if kind == "registry":
             op = v.get("operator", "exists")
-            if key in module_results:
-                exists = bool(module_results[key].get("exists"))
+            rows = _rows(answers, key)
+            exists = bool(rows)
+            if v.get("value") and v.get("type") and op in ("exists", "not_exists") and exists:
+                # ConfigMgr: the type matters for existence only (a value of another type does not exist).
+                found = VALUE_KINDS.get(str(rows[0].get("type")), str(rows[0].get("type")))
+                exists = found.upper() == str(v["type"]).upper()
+            if op in ("exists", "not_exists") or not v.get("value"):
                 return exists if op != "not_exists" else not exists
-            answer = answers.get(key) or {}
-            exists = not answer.get("error") and bool(answer.get("rows"))
-            if op in ("exists", "not_exists"):
-                return exists if op == "exists" else not exists
             if not exists:
                 return False
-            data = answer["rows"][0].get("value")
+            data = rows[0].get("value")
             data = ",".join(str(d) for d in data) if isinstance(data, list) else str(data)
-            return _cmp_text(data, str(v.get("data", "")), op)
+            return _conditions.compare_text(data, str(v.get("data", "")), op)
         if kind == "software":
             if v.get("product_code"):
                 versions = [(answers.get(f"{key}_{n}") or {}) for n in range(len(UNINSTALL))]
@@ -374,6 +407,15 @@ def host_leaf_value(node: dict, answers: dict, module_results: dict, inventory: 
     return HostError(f"condition kind '{kind}' is not a host condition")
 
 
+def _rows(answers: dict, name: str) -> list[dict]:
+    """A query's rows; none when it failed (a path, key or value the host cannot read does not exist)."""
+    answer = answers.get(name) or {}
+    rows = answer.get("rows") or []
+    if answer.get("error") or not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        return []
+    return rows
+
+
 def _os_facts(answers: dict, inventory: dict | None) -> dict:
     if inventory:
         os_ = inventory["os"]
@@ -383,38 +425,31 @@ def _os_facts(answers: dict, inventory: dict | None) -> dict:
     if answer.get("error") or not answer.get("rows"):
         raise ValueError(f"no Win32_OperatingSystem answer ({answer.get('error') or 'no rows'})")
     row = answer["rows"][0]
-    from ansible_collections.tasksequence.windows.plugins.plugin_utils._inventory import _product_type, language_name
     lcid = int(row.get("OSLanguage") or 0)
     return {"version": str(row.get("Version") or ""), "architecture": str(row.get("OSArchitecture") or ""),
             "product_type": _product_type(row.get("ProductType")), "lcid": lcid, "language": language_name(lcid)}
 
 
+def _host_architecture(text: str) -> str:
+    """The host's OSArchitecture (localised text: ``64-bit``, ``64 bits``, ``ARM 64-bit Processor``)."""
+    known = _conditions.normalize_architecture(text)
+    if known:
+        return known
+    text = str(text).lower()
+    return "arm64" if "arm" in text else "x64" if "64" in text else "x86"
+
+
 def _os_matches(v: dict, os_: dict) -> bool:
     if v.get("architecture"):
-        is64 = "64" in os_["architecture"]
-        if (v["architecture"].lower() in ("x64", "amd64", "arm64")) != is64:
+        wanted = _conditions.normalize_architecture(v["architecture"]) or str(v["architecture"]).lower()
+        if wanted != _host_architecture(os_["architecture"]):
             return False
-    if v.get("product_type") and v["product_type"] != os_["product_type"]:
+    if v.get("product_type") and not _conditions.product_type_matches(v["product_type"], os_["product_type"]):
         return False
-    version = _version(os_["version"])
-    if v.get("min_version") and version < _version(v["min_version"]):
-        return False
-    return not (v.get("max_version") and version > _version(v["max_version"]))
-
-
-def _version(text: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", str(text))[:4]) or (0,)
-
-
-def _cmp(a, b, op: str) -> bool:
-    return {"equals": a == b, "not_equals": a != b, "less": a < b, "less_equal": a <= b, "greater": a > b,
-            "greater_equal": a >= b}[op]
-
-
-def _cmp_text(a: str, b: str, op: str) -> bool:
-    # The same rule as variable conditions: numbers as numbers, other text without case.
-    env = TaskSequenceEnvironment({"v": a})
-    return variable_condition(env, "v", op, b)
+    for bound, op in (("min_version", "greater_equal"), ("max_version", "less_equal")):
+        if v.get(bound) and not _conditions.compare_versions(os_["version"], _conditions.platform_version(v[bound]), op):
+            return False
+    return True
 
 
 def _epoch(text: str) -> int | None:

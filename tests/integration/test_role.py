@@ -167,8 +167,9 @@ def test_group_condition_once_action_variables_precedence_child(ansible, tmp_pat
     state, tsenv = out["r"]
     assert tsenv.get("RanAfterGate") == "yes"   # the group went on after its condition changed
     assert tsenv["Gate"] == "0"   # the group's condition was not evaluated again after it changed
-    assert tsenv["SawAction"] == "C:\\Step|action"
-    assert tsenv["AfterAction"] == "%WorkingDirectory%|device"   # removed after its step; Layer restored
+    # steps.md: an action variable applies to one step unless set globally (the value set earlier wins).
+    assert tsenv["SawAction"] == "C:\\Step|device"
+    assert tsenv["AfterAction"] == "%WorkingDirectory%|device"   # removed after its step; Layer untouched
     assert (tsenv["Layer"], tsenv["OnlySeq"], tsenv["OnlyCollection"], tsenv["OnlyDevice"]) == ("device", "s", "c", "run")
     assert tsenv["ChildSaw"] == "p" and tsenv["FromChild"] == "from-child"   # one environment for both
     assert statuses(state, ["In child"]) == {"In child": OK}
@@ -191,6 +192,40 @@ def test_host_conditions_files_and_registry(ansible, fleet, tmp_path):
     _state, tsenv = out["h"]
     ran = {k[3:] for k in tsenv if k.startswith("Ran")}
     assert ran == {"FileThere", "FolderThere", "KeyThere", "NoneOfMissing"}
+
+
+def test_host_conditions_one_remote_execution_per_group(ansible, fleet, tmp_path):
+    """Issue 12: every host condition a step needs (its groups' included) in ONE host_query execution,
+    file versions too (CIM_DataFile; win_stat has none)."""
+    if not getattr(fleet, "simulated", False):
+        pytest.skip("counts the simulated host's executions")
+    fleet.machine("win01").fs_write("C:\\Windows\\System32\\tsagent.dll", b"x", extra={"version": "2.1.0.0"})
+    control = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control"
+    gate = {"all": [
+        {"file": {"path": "%SystemRoot%\\System32\\only64.exe"}},   # expanded on the host, as win_stat does
+        {"file": {"path": "C:\\Windows\\System32\\tsagent.dll", "version": "2.1", "version_operator": "equals"}},
+        {"file": {"path": "C:\\Windows\\System32\\tsagent.dll", "version": "3.0", "version_operator": "less"}},
+        {"folder": {"path": "C:\\Windows", "date_time": "2000-01-01T00:00:00Z", "date_time_operator": "greater"}},
+        {"registry": {"key": control, "operator": "exists"}},
+        {"registry": {"key": control, "value": "PEFirmwareType", "type": "REG_DWORD", "operator": "exists"}},
+        {"registry": {"key": control, "value": "PEFirmwareType", "type": "REG_SZ", "operator": "not_exists"}},
+        {"os_version": {"architecture": "x64", "min_version": "6.1.0.0"}}]}
+    definition = {"format_version": 1, "name": "batched", "steps": [
+        {"group": "Gated", "conditions": gate, "steps": [
+            mark("First", conditions={"none": [{"file": {"path": "C:\\Nowhere\\x.exe"}}]}),
+            mark("Second")]},
+        mark("Outside", conditions={"registry": {"key": "HKEY_LOCAL_MACHINE\\SOFTWARE\\NoSuchVendor",
+                                                 "operator": "not_exists"}}),
+        mark("OldVersion", conditions={"file": {"path": "C:\\Windows\\System32\\tsagent.dll", "version": "2.2",
+                                                "version_operator": "greater_equal"}})]}
+    fleet.reset_counters("win01")
+    _proc, out = run_cases(ansible, tmp_path, {"b": definition})
+    host = fleet.counters("win01")["host_side"]
+    _state, tsenv = out["b"]
+    assert {k[3:] for k in tsenv if k.startswith("Ran")} == {"First", "Second", "Outside"}
+    # Gated + First together, Second none, Outside one, OldVersion one: nothing else reaches the host.
+    assert host["modules"] == {"ansible.windows.win_powershell": 3}, host
+    print(f"\nremote executions for 4 steps (one group): {host['executions']}, modules {host['modules']}")
 
 
 def test_check_mode_walks_everything_and_changes_nothing(ansible, fleet, tmp_path):

@@ -139,6 +139,37 @@ def test_host_query_tpm_needs_an_administrator(tmp_path):
     assert answers["tpm"] == {"rows": [], "error": "Access denied "}
 
 
+def test_host_query_paths_keys_value_types_and_file_versions(tmp_path):
+    # The sequence engine's host conditions: paths, registry keys, value types and a filtered CIM_DataFile.
+    machine = Machine("win01", tmp_path, seed={
+        "files": {"C:\\Tools\\agent.exe": {"content": "x", "version": "2.1.0.0"}, "C:\\Tools\\it's.txt": {"content": "y"}},
+        "registry": {"HKLM:\\SOFTWARE\\Contoso": {"Ring": 2, "Site": {"type": "REG_SZ", "data": "Berlin"}}}})
+    machine.state["files"]["c:\\tools\\agent.exe"]["mtime"] = 1704067200.5
+    queries = [{"name": "file", "kind": "path", "path": "C:\\Tools\\agent.exe"},
+               {"name": "folder", "kind": "path", "path": "%SystemDrive%\\Tools"},
+               {"name": "missing", "kind": "path", "path": "C:\\Tools\\[nope].exe"},
+               {"name": "key", "kind": "key", "path": "HKLM:\\SOFTWARE\\Contoso"},
+               {"name": "no_key", "kind": "key", "path": "HKLM:\\SOFTWARE\\NoSuchVendor"},
+               {"name": "ring", "kind": "registry", "path": "HKLM:\\SOFTWARE\\Contoso", "value": "Ring", "type": True},
+               {"name": "site", "kind": "registry", "path": "HKLM:\\SOFTWARE\\Contoso", "value": "site", "type": True},
+               {**cim("version", "CIM_DataFile", "Name", "Version"), "filter": "Name='C:\\\\Tools\\\\agent.exe'"},
+               {**cim("quoted", "CIM_DataFile", "Name", "Version"), "filter": "Name='c:\\\\tools\\\\it\\'s.txt'"},
+               {**cim("none", "CIM_DataFile", "Name", "Version"), "filter": "Name='c:\\\\nope.exe'"}]
+    out = host_query(machine, script_text("host_query.ps1"), queries=queries)
+    assert out["error"] == [], out
+    answers = out["output"][0]
+    filetime = (1704067200 * 10_000_000 + 5_000_000) + 116_444_736_000_000_000   # 100 ns ticks since 1601
+    assert answers["file"] == {"rows": [{"folder": False, "time": filetime}], "error": None}
+    assert answers["folder"]["rows"][0]["folder"] is True
+    assert answers["missing"] == {"rows": [], "error": None}
+    assert answers["key"] == {"rows": [{}], "error": None} and answers["no_key"] == {"rows": [], "error": None}
+    assert answers["ring"] == {"rows": [{"value": 2, "type": "DWord"}], "error": None}
+    assert answers["site"] == {"rows": [{"value": "Berlin", "type": "String"}], "error": None}
+    assert answers["version"] == {"rows": [{"Name": "c:\\tools\\agent.exe", "Version": "2.1.0.0"}], "error": None}
+    assert answers["quoted"] == {"rows": [{"Name": "c:\\tools\\it's.txt", "Version": None}], "error": None}
+    assert answers["none"] == {"rows": [], "error": None}
+
+
 # run_script.ps1 -------------------------------------------------------------------------------------------
 
 def run_script(machine, text, request, policy=None, chdir=None):

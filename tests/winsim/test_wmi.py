@@ -78,3 +78,15 @@ def test_battery_tpm_and_client(tmp_path):
         wmi.query(laptop, "root\\cimv2\\Security\\MicrosoftTpm", "Win32_Tpm", user="deploy")
     assert rows(laptop, "SMS_Client", "root\\ccm") == [{"ClientVersion": "5.00.9128.1000", "ClientType": 1,
                                                         "EnableAutoAssignment": False}]
+
+
+def test_data_file_by_name(machine):
+    machine.fs_mkdir("C:\\Tools")
+    machine.fs_write("C:\\Tools\\agent.exe", b"x", extra={"version": "2.1.0.0"})
+    machine.fs_write("C:\\Tools\\notes.txt", b"y")
+    where = "Name='C:\\\\Tools\\\\Agent.exe'"              # WQL: backslashes doubled; names without case
+    assert rows(machine, "CIM_DataFile", props=["Name", "Version"], where=where) == [
+        {"Name": "c:\\tools\\agent.exe", "Version": "2.1.0.0"}]
+    (text,) = rows(machine, "CIM_DataFile", where="Name='c:\\\\tools\\\\notes.txt'")
+    assert text["Version"] is None                           # no version resource
+    assert rows(machine, "CIM_DataFile", where="Name='c:\\\\tools'") == []   # folders are not data files

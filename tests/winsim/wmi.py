@@ -48,7 +48,7 @@ def _namespaces(machine) -> dict:
             "win32_operatingsystem": _os, "win32_computersystem": _computer, "win32_bios": _bios,
             "win32_computersystemproduct": _product, "win32_systemenclosure": _enclosure,
             "win32_processor": _processors, "win32_logicaldisk": _disks,
-            "win32_networkadapterconfiguration": _adapter_configs,
+            "win32_networkadapterconfiguration": _adapter_configs, "cim_datafile": _data_files,
         },
         "root\\standardcimv2": {"msft_netadapter": _net_adapters},
         "root\\wmi": {"batterystatus": _battery},
@@ -260,6 +260,15 @@ def _tpm(machine, user):
            "IsActivated_InitialValue": bool(tpm.get("activated")), "IsOwned_InitialValue": bool(tpm.get("activated")),
            "ManufacturerIdTxt": "INTC", "ManufacturerVersion": "600.18.0.0"}
     return "Win32_Tpm", [row], schema
+
+
+def _data_files(machine, user):
+    # guess: Name is the full path in lower case, as WMI shows it; Version is the file's version
+    # resource, here the simulated file record's "version" (NULL for a file without one, as for a
+    # text file on Windows). Only these two properties are emulated (the queries name them).
+    rows = [{"Name": rec["path"].lower(), "Version": rec.get("version")}
+            for rec in machine.state["files"].values() if rec.get("type", "file") == "file" and not rec.get("absent")]
+    return "CIM_DataFile", rows, ["Name", "Version"]
 
 
 def _sms_client(machine, user):
