@@ -28,6 +28,7 @@ ARGUMENT_SPEC = {
     "resume": {"type": "bool", "default": True},
     "state_dir": {"type": "path"},
     "retry_delay": {"type": "int", "default": 10},
+    "host_checkpoint": {"type": "str", "default": "boundaries", "choices": list(_engine.HOST_CHECKPOINT_MODES)},
 }
 DEFAULT_STATE_DIR = "~/.ansible/tasksequence_windows/state"
 
@@ -60,7 +61,8 @@ def load_definition(value, path: str | None, what: str) -> dict:
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _requires_connection = False
+    # The host's checkpoint is read here (one remote execution per run, see _checkpoint).
+    _requires_connection = True
 
     def run(self, tmp=None, task_vars=None):
         self._supports_check_mode = True
@@ -80,10 +82,10 @@ class ActionModule(ActionBase):
         state_dir = os.path.expanduser(args["state_dir"] or DEFAULT_STATE_DIR)
         check = bool(self._task.check_mode)
         journal = _engine.journal(state_dir, host, check)
-        checkpoint = _engine.StateFile(state_dir, host).load() if args["resume"] else None
+        warnings: list[str] = []
+        checkpoint, source = self._checkpoint(args, state_dir, host, check, the_plan, task_vars, warnings)
         resumable = (checkpoint is not None and checkpoint.get("plan_id") == the_plan["id"]
                      and checkpoint.get("status") == "running")
-        warnings = []
         if checkpoint and not resumable and checkpoint.get("status") == "running":
             warnings.append(f"the checkpoint of an unfinished run of another version of the sequence "
                             f"({checkpoint.get('name')}) is set aside: this run starts over")
@@ -107,7 +109,8 @@ class ActionModule(ActionBase):
                      "status": "running", "started": _engine.now(), "run": run.data(), "facts": {}, "restarts": 0,
                      "resumes": [], "check_mode": check, "retry_delay": args["retry_delay"]}
         state.update(tsenv=env.facts()["tsenv"], tsenv_hidden=env.facts()["tsenv_hidden"], plan_path=plan_path,
-                     check_mode=check, retry_delay=args["retry_delay"])
+                     check_mode=check, retry_delay=args["retry_delay"], host=host,
+                     host_checkpoint="never" if check else args["host_checkpoint"])
         journal.save(state)
 
         steps = [{"index": s["index"], "title": _engine.title(s)} for s in the_plan["steps"]]
@@ -115,18 +118,45 @@ class ActionModule(ActionBase):
             changed=False,
             sequence={"name": the_plan["name"], "id": the_plan["id"], "run_id": run.run_id, "steps": len(steps),
                       "groups": len(the_plan["groups"]), "resumed": resumable, "first_step": first,
-                      "check_mode": check, "journal": journal.path},
+                      "check_mode": check, "journal": journal.path,
+                      "resumed_from": source if resumable else None},
             ansible_facts={"__task_sequence_run": {"journal": journal.path, "run_id": run.run_id,
                                                    "steps": steps, "first_step": first},
                            **env.facts()},
         )
         if resumable:
-            result["msg"] = f"resuming {the_plan['name']} at step {first + 1} of {len(steps)}"
+            result["msg"] = f"resuming {the_plan['name']} at step {first + 1} of {len(steps)}" + (
+                " from the checkpoint on the host" if source == "host" else "")
         else:
             result["msg"] = f"starting {the_plan['name']}: {len(steps)} steps"
         if warnings:
             result["warnings"] = warnings
         return result
+
+    def _checkpoint(self, args: dict, state_dir: str, host: str, check: bool, the_plan: dict, task_vars: dict,
+                    warnings: list) -> tuple[dict | None, str]:
+        """The checkpoint to resume from: the controller's journal, or the host's copy when that is
+        newer (or the journal is missing: a new controller, an AWX job on another node)."""
+        if not args["resume"]:
+            return None, "controller"
+        controller = _engine.StateFile(state_dir, host).load()
+        if check or args["host_checkpoint"] == "never":
+            return controller, "controller"
+        try:
+            on_host = _engine.read_host_checkpoint(self, the_plan["id"], task_vars)
+        except _engine.EngineError:
+            if controller is None:
+                raise
+            warnings.append("the checkpoint on the host is not readable with this controller's key; "
+                            "the controller's journal is used")
+            return controller, "controller"
+        except AnsibleActionFail as e:
+            if controller is None:
+                raise AnsibleActionFail(f"{e.message}; set task_sequence_host_checkpoint: never to run without "
+                                        "the host's checkpoint") from None
+            warnings.append(f"{e.message}; the controller's journal is used")
+            return controller, "controller"
+        return _engine.newest(controller, on_host)
 
     def _environment(self, definition: dict, args: dict, task_vars: dict, the_plan: dict) -> TaskSequenceEnvironment:
         """Precedence (ConfigMgr's): the sequence's own variables < collection < device < set during the run."""

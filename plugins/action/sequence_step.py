@@ -45,6 +45,7 @@ class ActionModule(StepAction):
         run = _engine.Run(state["run"])
         env = TaskSequenceEnvironment(state["tsenv"], state["tsenv_hidden"])
         self.__state, self.__journal = state, journal
+        self.__task_vars = task_vars
         record = {"index": step["index"], "name": step["name"], "path": step["path"], "module": step["module"],
                   "started": _engine.now(), "conditions": [], "check_mode": bool(self._task.check_mode),
                   "host": task_vars.get("inventory_hostname"), "pid": os.getpid()}
@@ -54,8 +55,11 @@ class ActionModule(StepAction):
             run.record(step, _engine.SKIPPED, reason=reason, ended=_engine.now())
             record.update(status=_engine.SKIPPED, reason=reason, ended=_engine.now(),
                           duration=round(time.monotonic() - t0, 3), **extra)
+            self._close_if_last(state, run, the_plan, step)
             self._save(state, run, env)
-            out = dict(result, skipped=True, changed=False, skip_reason=reason, sequence_step=record)
+            warning = self._to_host(state, the_plan, step, task_vars, record, ends=run.failed)
+            out = dict(result, skipped=True, changed=False, skip_reason=reason, sequence_step=record,
+                       **({"warnings": [warning]} if warning else {}))
             return _secrets.scrub(out, env.secrets())
 
         previous = run.steps.get(str(step["index"])) or {}
@@ -125,6 +129,27 @@ class ActionModule(StepAction):
         state.update(run=run.data(), tsenv=facts["tsenv"], tsenv_hidden=facts["tsenv_hidden"], updated=_engine.now())
         self.__journal.save(state)
 
+    @staticmethod
+    def _close_if_last(state: dict, run: _engine.Run, the_plan: dict, step: dict) -> None:
+        """After the last step the run has ended: the checkpoint says so (on the host too, without
+        waiting for sequence_end, which has no connection to write with)."""
+        if step["index"] + 1 >= len(the_plan["steps"]) and state.get("status") == "running":
+            state["status"] = _engine.final_status(run)
+
+    def _to_host(self, state: dict, the_plan: dict, step: dict, task_vars: dict, record: dict, ends: bool):
+        """The checkpoint to the host when due (task_sequence_host_checkpoint): one remote execution.
+        A write that fails is a warning: the step is done and the controller's journal has it."""
+        mode = state.get("host_checkpoint") or "never"
+        if self._task.check_mode or not _engine.host_checkpoint_due(the_plan, step, mode, ends):
+            return None
+        try:
+            record["host_checkpoint"] = _engine.write_host_checkpoint(self, state, task_vars)
+        except AnsibleActionFail as e:
+            record["host_checkpoint"] = None
+            return f"the checkpoint was not written to the host ({e.message}); the controller's journal has it"
+        record["host_executions"] = int(record.get("host_executions") or 0) + 1
+        return None
+
     def _finish(self, result, outcome, step, run, env, the_plan, record, t0, before):
         state = self.__state
         failed = bool(outcome.get("failed") or outcome.get("step_failed"))
@@ -162,10 +187,14 @@ class ActionModule(StepAction):
         else:
             if event_failed:
                 state["status"] = "failed"
+            self._close_if_last(state, run, the_plan, step)
             self._save(state, run, env)
+        warning = self._to_host(state, the_plan, step, self.__task_vars, record, ends=event_failed)
         shown = {k: v for k, v in outcome.items() if k not in ("ansible_facts", "failed", "step_failed", "invocation")}
         out = dict(result, **shown)
         out.update(failed=event_failed, sequence_step=record)
+        if warning:
+            out["warnings"] = [*(out.get("warnings") or []), warning]
         if failed and not event_failed:
             out["step_failed"] = True
         out = _secrets.scrub(out, env.secrets())

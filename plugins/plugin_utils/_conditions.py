@@ -156,3 +156,16 @@ def variable_leaf(env: TaskSequenceEnvironment, leaf: dict, field: str = "operat
         # ConfigMgr: a variable that does not exist is not like anything.
         return env.get(leaf["name"]) is not None and not like(env.get(leaf["name"]), str(leaf.get("value") or ""))
     return variable_condition(env, leaf["name"], operator, leaf.get("value"), field=field)
+
+
+# Registry keys ------------------------------------------------------------------------------
+
+_HIVES = {"HKEY_LOCAL_MACHINE": "HKLM", "HKEY_CURRENT_USER": "HKCU", "HKEY_CLASSES_ROOT": "HKCR",
+          "HKEY_USERS": "HKU", "HKEY_CURRENT_CONFIG": "HKCC"}
+
+def registry_path(key: str) -> str:
+    """ConfigMgr writes HKEY_LOCAL_MACHINE\\...; PowerShell's registry provider wants HKLM:\\..."""
+    key = key.strip()   # "/" is a legal character in a key name (Content Type\\text/html): kept
+    head, _sep, rest = key.partition("\\")
+    hive = _HIVES.get(head.upper(), head.upper().rstrip(":"))
+    return f"{hive}:\\{rest}" if rest else f"{hive}:\\"

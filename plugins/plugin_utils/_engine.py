@@ -18,6 +18,10 @@ and tested on its own (``tests/unit/roles/``):
   in one remote execution (``host_queries`` / ``host_leaf_value``).
 * ``StateFile``: the checkpoint on the controller, written atomically after every step;
   hidden values only as ciphertext (the ``tsenv_hidden`` fact's own).
+* The host checkpoint: the same state, sealed whole (``seal_state``), in
+  ``%ProgramData%\\TaskSequence\\<plan id>\\state.json`` on the host, written by
+  ``HOST_WRITE_SCRIPT`` when ``host_checkpoint_due`` says so and read back by ``HOST_READ_SCRIPT``
+  when a run starts; ``newest`` picks between it and the controller's.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ import typing as t
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.tasksequence.windows.plugins.plugin_utils import _conditions
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _conditions, _secrets
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._conditions import like
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._inventory import _product_type, language_name
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import TaskSequenceEnvironment
@@ -263,22 +267,12 @@ OS_QUERY = {"kind": "cim", "namespace": "root\\cimv2", "class": "Win32_Operating
             "properties": ["Version", "OSArchitecture", "ProductType", "OSLanguage"]}
 UNINSTALL = ("HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall",
              "HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall")
-_HIVES = {"HKEY_LOCAL_MACHINE": "HKLM", "HKEY_CURRENT_USER": "HKCU", "HKEY_CLASSES_ROOT": "HKCR",
-          "HKEY_USERS": "HKU", "HKEY_CURRENT_CONFIG": "HKCC"}
 # RegistryKey.GetValueKind's names, as the registry condition's type spells them.
 VALUE_KINDS = {"String": "REG_SZ", "ExpandString": "REG_EXPAND_SZ", "Binary": "REG_BINARY", "DWord": "REG_DWORD",
                "MultiString": "REG_MULTI_SZ", "QWord": "REG_QWORD", "None": "REG_NONE"}
 FILETIME_EPOCH = 116_444_736_000_000_000   # 1970-01-01 in 100 ns ticks since 1601 (Windows file times)
 _WQL = re.compile(r"^\s*select\s+(?P<props>.+?)\s+from\s+(?P<cls>\w+)\s*(?:where\s+(?P<where>.+?))?\s*;?\s*$",
                   re.IGNORECASE | re.DOTALL)
-
-
-def registry_path(key: str) -> str:
-    """ConfigMgr writes HKEY_LOCAL_MACHINE\\...; PowerShell's registry provider wants HKLM:\\..."""
-    key = key.strip().replace("/", "\\")
-    head, _sep, rest = key.partition("\\")
-    hive = _HIVES.get(head.upper(), head.upper().rstrip(":"))
-    return f"{hive}:\\{rest}" if rest else f"{hive}:\\"
 
 
 def wql_string(text: str) -> str:
@@ -308,7 +302,7 @@ def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: di
                 # Its name as the host knows it: a host environment variable left in it cannot be expanded here.
                 queries[f"{key}_version"] = file_version_query(f"{key}_version", path)
         elif kind == "registry":
-            path = registry_path(env.expand(v["key"]))
+            path = _conditions.registry_path(env.expand(v["key"]))
             if v.get("value"):
                 queries[key] = {"name": key, "kind": "registry", "path": path, "value": env.expand(v["value"])}
                 if v.get("type") and v.get("operator", "exists") in ("exists", "not_exists"):
@@ -599,6 +593,8 @@ class StateFile:
         return data
 
     def save(self, data: dict) -> None:
+        """Writes ``data`` and counts the write in it (``seq``: which of two copies of one run is newer)."""
+        data["seq"] = int(data.get("seq") or 0) + 1
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".ckpt-", suffix=".json")
         try:
@@ -611,6 +607,167 @@ class StateFile:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
+
+
+# ---------------------------------------------------------------------------------------------
+# the checkpoint on the host
+
+HOST_CHECKPOINT_MODES = ("boundaries", "every_step", "never")
+HOST_CHECKPOINT_FOLDER = "%ProgramData%\\TaskSequence"
+HOST_CHECKPOINT_FILE = "state.json"
+
+# One win_powershell execution each. Data goes in ``parameters`` (bound by name, never quoted into
+# code). The folder is named after the plan id (hex digits only). The new checkpoint is written
+# whole to state.json.tmp first, then to state.json: a write cut short (a killed WinRM command)
+# leaves one whole copy, and the reader takes the newer whole one. Both hold only the sealed state.
+HOST_WRITE_SCRIPT = r"""[CmdletBinding()]
+param (
+    [Parameter(Mandatory = $true)] [string] $Sequence,
+    [Parameter(Mandatory = $true)] [string] $Content
+)
+$ErrorActionPreference = 'Stop'
+$root = Join-Path -Path $env:ProgramData -ChildPath 'TaskSequence'
+$folder = Join-Path -Path $root -ChildPath $Sequence
+if (-not (Test-Path -LiteralPath $folder -PathType Container)) {
+    New-Item -Path $folder -ItemType Directory -Force | Out-Null
+}
+$path = Join-Path -Path $folder -ChildPath 'state.json'
+$next = Join-Path -Path $folder -ChildPath 'state.json.tmp'
+[System.IO.File]::WriteAllText($next, $Content)
+[System.IO.File]::WriteAllText($path, $Content)
+[System.IO.File]::Delete($next)
+$Ansible.Changed = $true
+$path
+"""
+HOST_READ_SCRIPT = r"""[CmdletBinding(SupportsShouldProcess = $true)]
+param (
+    [Parameter(Mandatory = $true)] [string] $Sequence
+)
+$ErrorActionPreference = 'Stop'
+$root = Join-Path -Path $env:ProgramData -ChildPath 'TaskSequence'
+$folder = Join-Path -Path $root -ChildPath $Sequence
+$found = [ordered]@{}
+foreach ($name in @('state.json', 'state.json.tmp')) {
+    $path = Join-Path -Path $folder -ChildPath $name
+    if ([System.IO.File]::Exists($path)) {
+        $found[$name] = [System.IO.File]::ReadAllText($path)
+    }
+}
+$Ansible.Changed = $false
+$found
+"""
+
+
+def host_checkpoint_path(plan_id: str) -> str:
+    return f"{HOST_CHECKPOINT_FOLDER}\\{_safe(plan_id)}\\{HOST_CHECKPOINT_FILE}"
+
+
+def seal_state(state: dict) -> str:
+    """The host checkpoint's text: a small clear header (which plan and run, how far) and the whole
+    state sealed with the controller's key (``_secrets``), so nothing of ``tsenv`` is in clear on the
+    host, hidden or not (hidden values are sealed twice). The controller's paths stay on it."""
+    body = {k: v for k, v in state.items() if k not in ("plan_path", "host")}
+    run = state.get("run") or {}
+    header = {"format": STATE_FORMAT, "plan_id": state.get("plan_id"), "run_id": run.get("run_id"),
+              "seq": state.get("seq"), "status": state.get("status"), "updated": state.get("updated"),
+              "steps_ended": sum(1 for s in (run.get("steps") or {}).values() if s.get("status") in ENDED),
+              "sealed": _secrets.seal(json.dumps(body, sort_keys=True))}
+    return json.dumps(header, sort_keys=True)
+
+
+def unseal_state(text: str) -> dict | None:
+    """The state of a host checkpoint's text; None when the text is not a whole checkpoint (a write
+    cut short). A checkpoint sealed with another key raises: it is not this controller's to read."""
+    try:
+        header = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(header, dict) or header.get("format") != STATE_FORMAT or not header.get("sealed"):
+        return None
+    try:
+        body = json.loads(_secrets.unseal("the host checkpoint", header["sealed"]))
+    except AnsibleActionFail as e:
+        raise EngineError(f"the task sequence checkpoint on the host cannot be read by this controller: "
+                          f"{e.message}") from None
+    if not isinstance(body, dict) or body.get("plan_id") != header.get("plan_id"):
+        return None
+    body["seq"] = int(body.get("seq") or 0)
+    return body
+
+
+def host_checkpoint_from(found: dict | None) -> dict | None:
+    """The newest whole checkpoint among what the host read returned (state.json, state.json.tmp)."""
+    states = [s for s in (unseal_state(v) for v in (found or {}).values() if isinstance(v, str)) if s]
+    return max(states, key=lambda s: s["seq"], default=None)
+
+
+def host_checkpoint_due(the_plan: dict, step: dict, mode: str, ends: bool) -> bool:
+    """Whether the host checkpoint is written after this step: every step (``every_step``), or
+    (``boundaries``) when the step leaves a group, ends the sequence or is its last step."""
+    if mode == "never":
+        return False
+    if mode == "every_step" or ends:
+        return True
+    steps = the_plan["steps"]
+    if step["index"] + 1 >= len(steps):
+        return True
+    following = steps[step["index"] + 1]["groups"]
+    return any(g not in following for g in step["groups"])
+
+
+def newest(controller: dict | None, on_host: dict | None) -> tuple[dict | None, str]:
+    """Which checkpoint a run resumes from: the controller's journal or the host's copy.
+
+    The same run in both: the one written later (``seq``, counted on every write), so a controller
+    that crashed and left an older journal behind does not repeat what another controller did.
+    Different runs: the one updated last."""
+    if on_host is None:
+        return controller, "controller"
+    if controller is None:
+        return on_host, "host"
+    if (controller.get("run") or {}).get("run_id") == (on_host.get("run") or {}).get("run_id"):
+        return (on_host, "host") if on_host["seq"] > int(controller.get("seq") or 0) else (controller, "controller")
+
+    def when(state):
+        return str(state.get("updated") or state.get("started") or "")
+
+    return (on_host, "host") if when(on_host) > when(controller) else (controller, "controller")
+
+
+def _win_powershell(action, script: str, parameters: dict, task_vars: dict, what: str):
+    """One remote execution: an inline script through ansible.windows.win_powershell, its output
+    object. no_log: the parameters are ciphertext, but the invocation need not be logged at all."""
+    no_log = action._task.no_log
+    action._task.no_log = True
+    try:
+        res = action._execute_module(module_name="ansible.windows.win_powershell", task_vars=task_vars,
+                                     module_args={"script": script, "parameters": parameters, "depth": 2})
+    finally:
+        action._task.no_log = no_log
+    output = res.get("output") or []
+    if res.get("failed") or len(output) != 1:
+        reason = res.get("msg") or "; ".join(str((e or {}).get("message", e)) for e in res.get("error") or [])
+        raise AnsibleActionFail(f"{what} failed on the host: {reason or 'no result was returned'}")
+    return output[0]
+
+
+def write_host_checkpoint(action, state: dict, task_vars: dict) -> str:
+    """The state to the host (one remote execution); returns the path written."""
+    return str(_win_powershell(action, HOST_WRITE_SCRIPT, {"Sequence": _safe(state["plan_id"]),
+                                                           "Content": seal_state(state)},
+                               task_vars, "writing the task sequence checkpoint"))
+
+
+def read_host_checkpoint(action, plan_id: str, task_vars: dict) -> dict | None:
+    """The host's checkpoint of this plan (one remote execution), or None."""
+    found = _win_powershell(action, HOST_READ_SCRIPT, {"Sequence": _safe(plan_id)}, task_vars,
+                            "reading the task sequence checkpoint")
+    return host_checkpoint_from(found if isinstance(found, dict) else None)
+
+
+def final_status(run: Run) -> str:
+    """How a run whose last step is done ended."""
+    return "failed" if run.failed or any(s.get("status") == FAILED for s in run.steps.values()) else "succeeded"
 
 
 def journal(state_dir: str, host: str, check_mode: bool) -> StateFile:

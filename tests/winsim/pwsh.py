@@ -28,6 +28,7 @@ import base64
 import binascii
 import bisect
 import datetime
+import fnmatch
 import functools
 import json
 import math
@@ -958,10 +959,17 @@ class Parser:
     def parse_pipeline(self, line: int, start: int) -> Node:
         first = self.parse_element(first=True)
         self.skip()
+        # `$n++` / `$n --` as a statement (PowerShell allows the blank): an assignment that writes nothing.
+        inc = re.compile(r"(\+\+|--)(?=[ \t]*(?:[\r\n;}]|$))").match(self.t, self.i)
+        if first.kind == "expr_el" and inc and not first.redirs and first.expr.kind in ("var", "member", "index"):
+            self.i = inc.end()
+            return Node("assign", line, target=first.expr, op=inc.group(1), value=None, text=self._text(start))
         m = re.compile(r"(=|\+=|-=|\*=|/=|%=)(?!=)").match(self.t, self.i)
         if first.kind == "expr_el" and m and not first.redirs:
             target = first.expr
-            if target.kind not in ("var", "member", "index", "cast"):
+            # A method call is a valid target to PowerShell's parser (a COM parameterized property:
+            # `$tsenv.Value('X') = 'Y'`); assign() refuses it by name when it runs.
+            if target.kind not in ("var", "member", "index", "cast", "invoke"):
                 raise self.error("The assignment expression is not valid. The input to an assignment operator must "
                                  "be an object that is able to accept assignments, such as a variable or a "
                                  "property.")
@@ -1963,6 +1971,10 @@ class Interpreter:
             self.fail_stack[-1] = True
 
     def s_assign(self, st: Node, sink) -> None:
+        if st.op in ("++", "--"):
+            self.assign(st.target, binary_op(self, st.op[0], self.eval(st.target), 1))
+            self.qmark = True
+            return
         value = self.stmt_value(st.value)
         if st.op != "=":
             value = binary_op(self, st.op[0], self.eval(st.target), value)
@@ -1985,6 +1997,9 @@ class Interpreter:
             obj = self.eval(target.obj)
             key = self.stmt_value(target.index)
             set_index(self, obj, key, value)
+        elif target.kind == "invoke":
+            raise Unsupported(f"assigning the parameterized property .{self.member_name(target.name)}(...)",
+                              self.line)
         else:
             raise Unsupported(f"assignment to a {target.kind}", self.line)
 
@@ -4958,6 +4973,26 @@ def c_get_item(interp, call: CmdletCall) -> None:
             call.out(item)
 
 
+def c_get_child_item(interp, call: CmdletCall) -> None:
+    """The file system only, one level (no -Recurse): the items under each folder, or the file itself;
+    -Filter as the file system provider's wildcard on the name."""
+    pattern = to_str(call.get("Filter") or "*")
+    for path in call.path_arg("Path", "LiteralPath") or [interp.fs_path(".")]:
+        if is_registry(path):
+            raise Unsupported("Get-ChildItem on the registry", interp.line)
+        full = interp.fs_path(path)
+        if not interp.ctx.exists(full):
+            call.not_found(full)
+            continue
+        if not interp.machine.fs_isdir(full):
+            recs = [interp.machine.fs_get(full)]
+        else:
+            recs = sorted(interp.machine.fs_children(full), key=lambda r: r["path"].lower())
+        for rec in recs:
+            if fnmatch.fnmatchcase(rec["path"].rsplit("\\", 1)[-1].lower(), pattern.lower()):
+                call.out(FsItem(rec["path"], rec))
+
+
 def c_test_path(interp, call: CmdletCall) -> None:
     kind = to_str(call.get("PathType") or "Any").lower()
     if kind not in ("any", "leaf", "container"):
@@ -5485,6 +5520,15 @@ def c_get_date(interp, call: CmdletCall) -> None:
     call.out(format_datetime(now, to_str(call.get("Format"))) if call.has("Format") else now)
 
 
+def c_get_winsystemlocale(interp, call: CmdletCall) -> None:
+    """The system locale, from the machine's OS language (a CultureInfo's Name / LCID / DisplayName).
+    guess: the system locale is the OS language; on Windows they can differ."""
+    os_ = interp.machine.state["os"]
+    call.out(PSObject({"LCID": int(os_.get("lcid") or 1033), "Name": str(os_.get("language") or "en-US"),
+                       "DisplayName": str(os_.get("language") or "en-US")},
+                      ["System.Globalization.CultureInfo", "System.Object"]))
+
+
 def c_convertto_securestring(interp, call: CmdletCall) -> None:
     if not call.get("AsPlainText"):
         raise Unsupported("ConvertTo-SecureString without -AsPlainText (DPAPI is not emulated)", interp.line)
@@ -5554,6 +5598,9 @@ CMDLETS: dict = {c.name.lower(): c for c in [
            should_process=True),
     Cmdlet("Get-Item", c_get_item, [P("Path", 0), P("LiteralPath", aliases=("PSPath", "LP")),
                                     P("Force", switch=True)]),
+    Cmdlet("Get-WinSystemLocale", c_get_winsystemlocale, []),
+    Cmdlet("Get-ChildItem", c_get_child_item, [P("Path", 0), P("Filter", 1),
+                                              P("LiteralPath", aliases=("PSPath", "LP"))]),
     Cmdlet("Test-Path", c_test_path, [P("Path", 0), P("LiteralPath", aliases=("PSPath", "LP")), P("PathType"),
                                       P("IsValid", switch=True)]),
     Cmdlet("New-Item", c_new_item, [P("Path", 0), P("Name"), P("ItemType", aliases=("Type",)), P("Value"),

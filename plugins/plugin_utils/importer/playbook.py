@@ -117,7 +117,12 @@ class PlaybookWriter:
             # The comparison table of _conditions (numbers as numbers, text without case), via tsvar.
             return f"({{'v': {left}}} is {TSVAR}('v', '{op}', {right_var}))"
 
-        if kind in ("file", "folder"):
+        if kind == "file" and v.get("version"):
+            # win_stat reports no file version: the engine reads it (CIM_DataFile) in one execution.
+            task = {"name": Unsafe(f"Check the version of {v['path']}"),
+                    f"{COLLECTION}.evaluate_conditions": {"conditions": inert.unsafe({kind: dict(v)})}, "register": reg}
+            expr = f"{reg}.holds"
+        elif kind in ("file", "folder"):
             task = {"name": Unsafe(f"Check {kind} {v['path']}"), "ansible.windows.win_stat": {"path": arg("path")},
                     "register": reg}
             if kind == "file":
@@ -129,6 +134,9 @@ class PlaybookWriter:
                 expr += " and " + compared(f"({reg}.stat.lastwritetime | int | string)",
                                            v.get("date_time_operator", "equals"), f"{ref}_time")
         elif kind == "registry":
+            # ConfigMgr writes HKEY_LOCAL_MACHINE\...; win_reg_stat takes only HKLM:\... (win_reg_stat.ps1).
+            # A key that starts with a %Name% reference is left for the variable to give the hive.
+            v = {**v, "key": v["key"] if v["key"].lstrip().startswith("%") else _conditions.registry_path(v["key"])}
             args = {"path": arg("key")}
             if v.get("value"):
                 args["name"] = arg("value")
@@ -154,29 +162,14 @@ class PlaybookWriter:
                     "ansible.windows.win_reg_stat": {"path": Unsafe(key)}, "register": reg}
             expr = f"{reg}.exists"
         else:
-            script, params = _check_script(kind, v)
-            if kind == "wmi":
-                params["Namespace"], params["Query"] = arg("namespace"), arg("query")
-            task = {"name": f"Check {kind.replace('_', ' ')} on the host", "ansible.windows.win_powershell":
-                    {"script": script, "parameters": params}, "register": reg, "changed_when": False}
-            expr = f"({reg}.output | first | default(false) | bool)"
+            # WMI, OS language, installed software: no module reads them, so the engine's own
+            # evaluation does (one host_query execution), with the role's semantics.
+            task = {"name": f"Check {kind.replace('_', ' ')} on the host",
+                    f"{COLLECTION}.evaluate_conditions": {"conditions": inert.unsafe({kind: dict(v)})}, "register": reg}
+            expr = f"{reg}.holds"
         if task_vars:
             task["vars"] = task_vars
         return task, f"({expr})"
-
-    def _file_versions(self, node: dict | None) -> list[str]:
-        """Paths of file conditions that compare a version (the host's file version is not readable here)."""
-        out, todo = [], [node]
-        while todo:
-            n = todo.pop()
-            if not isinstance(n, dict):
-                continue
-            for key, value in n.items():
-                if key in ("all", "any", "none"):
-                    todo.extend(value)
-                elif key == "file" and value.get("version"):
-                    out.append(value["path"])
-        return out
 
     # items -------------------------------------------------------------------------------------
 
@@ -191,12 +184,6 @@ class PlaybookWriter:
         checks: list[dict] = []
         variables: dict = {}
         expr = self.condition(item["conditions"], checks, variables) if item.get("conditions") else None
-        for path in self._file_versions(item.get("conditions")):
-            checks.append({"name": Unsafe(f"Check the version of {path}"), "ansible.builtin.fail": {
-                "msg": Unsafe(f"the condition compares the version of {path}: ansible.windows.win_stat reports no file "
-                              "version, so this playbook cannot evaluate it. Run the sequence definition with the "
-                              f"{COLLECTION}.task_sequence role, which reads file versions on the host "
-                              "(CIM_DataFile), or remove the version from the condition.")}})
         return checks, expr, variables
 
     def _disabled_when(self, item: dict, task: dict) -> None:
@@ -408,36 +395,6 @@ def _epoch(text: str) -> int | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
     return int(value.timestamp())
-
-
-def _check_script(kind: str, v: dict) -> tuple[str, dict]:
-    """Small read-only PowerShell for checks Ansible has no module for (result: one boolean)."""
-    if kind == "wmi":
-        return ("[CmdletBinding(SupportsShouldProcess)]\nparam([string]$Namespace, [string]$Query, [bool]$IgnoreFailure)\n"
-                "try { [bool](Get-CimInstance -Namespace $Namespace -Query $Query -ErrorAction Stop) }\n"
-                "catch { if ($IgnoreFailure) { $false } else { throw } }\n",
-                {"IgnoreFailure": bool(v.get("ignore_query_failure"))})
-    if kind == "os_language":
-        return ("[CmdletBinding(SupportsShouldProcess)]\nparam([string]$Language)\n"
-                "$os = Get-CimInstance -ClassName Win32_OperatingSystem\n"
-                "$name = [Globalization.CultureInfo]::GetCultureInfo([int]$os.OSLanguage).Name\n"
-                "($name -eq $Language) -or ([string]$os.OSLanguage -eq $Language)\n",
-                {"Language": Unsafe(v["language"])})
-    # Installed software by name, upgrade code or version (Windows Installer's own list).
-    return ("[CmdletBinding(SupportsShouldProcess)]\n"
-            "param([string]$ProductCode, [string]$UpgradeCode, [string]$ProductName, [string]$Version, [string]$Match)\n"
-            "$installer = New-Object -ComObject WindowsInstaller.Installer\n"
-            "$codes = @(if ($UpgradeCode) { $installer.RelatedProducts($UpgradeCode) } else { $installer.Products })\n"
-            "$found = $codes | Where-Object {\n"
-            "    $name = $installer.ProductInfo($_, 'ProductName')\n"
-            "    $ver = $installer.ProductInfo($_, 'VersionString')\n"
-            "    (-not $ProductCode -or $_ -eq $ProductCode) -and (-not $ProductName -or $name -eq $ProductName) -and\n"
-            "    ($Match -eq 'any_version' -or -not $Version -or $ver -eq $Version)\n"
-            "}\n"
-            "[bool]$found\n",
-            inert.unsafe({"ProductCode": v.get("product_code", ""), "UpgradeCode": v.get("upgrade_code", ""),
-                          "ProductName": v.get("product_name", ""), "Version": v.get("version", ""),
-                          "Match": v["match"]}))
 
 
 def playbook_text(definition: dict, hosts_var: str = "tasksequence_hosts") -> str:

@@ -26,7 +26,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 SCRIPT = os.path.join(ROOT, "plugins", "plugin_utils", "powershell", "host_query.ps1")
 TSENV = {"Model": "Latitude 7440", "Count": "10", "Empty": ""}
 AGENT = "C:\\Tools\\agent.exe"
-# The PowerShell form: ansible.windows.win_reg_stat refuses ConfigMgr's HKEY_LOCAL_MACHINE\... (see the xfail below).
+# The PowerShell form; ConfigMgr's HKEY_LOCAL_MACHINE\... form is converted by both (see the test below).
 KEY = "HKLM:\\SOFTWARE\\Contoso"
 
 
@@ -148,8 +148,6 @@ def test_engine_and_generated_playbook_agree_case_by_case(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="the playbook writer passes ConfigMgr's key (HKEY_LOCAL_MACHINE\\...) to "
-                   "win_reg_stat, which takes only HKLM:\\...: the check task fails (playbook.py, not the engine)")
 def test_configmgr_registry_key_form_agrees(tmp_path):
     machine = _machine(tmp_path)
     cases = [(reg("exists", key="HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso"), True)]

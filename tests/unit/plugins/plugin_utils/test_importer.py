@@ -205,9 +205,11 @@ def test_generated_playbook_shape():
     ref = re.search(r"tsvar\((ts_c\d+)\.name, 'greater_equal', \1\.value\)", run["when"]).group(1)
     assert run["vars"][ref] == {"name": "AgentLevel", "value": "5"}   # data in vars, never in the expression
     assert "ansible.windows.win_reg_stat" in text
-    # The file condition compares a version that win_stat cannot report: the playbook fails there, loudly.
-    fail = next(t for t in walk_tasks(play[0]["tasks"]) if t["name"] == "Check the version of C:\\Tools\\agent.exe")
-    assert "ansible.builtin.fail" in fail
+    # The file condition compares a version, which win_stat cannot report: the engine's own evaluation
+    # (evaluate_conditions, CIM_DataFile on the host) reads it.
+    check = next(t for t in walk_tasks(play[0]["tasks"]) if t["name"] == "Check the version of C:\\Tools\\agent.exe")
+    leaf = check["tasksequence.windows.evaluate_conditions"]["conditions"]["file"]
+    assert leaf["path"] == "C:\\Tools\\agent.exe" and leaf["version"]
     assert "Apply OS (placeholder, not run:" in text and "rescue:" in text
 
 

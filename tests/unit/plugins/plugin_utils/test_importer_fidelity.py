@@ -185,13 +185,16 @@ def test_os_conditions_in_the_playbook_tell_client_from_server(tmp_path):
     assert _whens(tmp_path, definition, {}, facts=win10_server) == {"Client": False, "Server": True}
 
 
-def test_file_version_conditions_fail_loudly_in_the_playbook():
+def test_file_version_conditions_are_read_by_the_engine_in_the_playbook():
     d = {"format_version": 1, "name": "v", "steps": [_mark("Versioned", {"file": {
         "path": "C:\\Tools\\agent.exe", "version": "1.2.3.4", "version_operator": "greater_equal"}})]}
     tasks = list(walk_tasks(yaml.safe_load(playbook_text(d).replace("!unsafe", ""))[0]["tasks"]))
     assert "file_version" not in playbook_text(d)   # win_stat has none: never compared against a default
-    fail = next(t for t in tasks if "ansible.builtin.fail" in t)
-    assert "C:\\Tools\\agent.exe" in fail["ansible.builtin.fail"]["msg"] and tasks.index(fail) < len(tasks) - 1
+    check = next(t for t in tasks if "tasksequence.windows.evaluate_conditions" in t)
+    leaf = check["tasksequence.windows.evaluate_conditions"]["conditions"]["file"]
+    assert leaf == {"path": "C:\\Tools\\agent.exe", "version": "1.2.3.4", "version_operator": "greater_equal"}
+    step = tasks[-1]
+    assert check["register"] in step["when"] and tasks.index(check) < tasks.index(step)
 
 
 MDT = """<sequence version="3.00" name="Client" description="">

@@ -81,7 +81,7 @@ def test_playbook_through_ansibles_templar_is_verbatim(hostile, tmp_path):
     # Names, command lines, scripts, parameters, paths, keys and queries arrive as the export wrote them.
     for expected in (f"Set {p['expr']}", f"Second {p['block']}", f"Run {p['expr']} (disabled in the task sequence)",
                      f"cmd /c echo {p['expr']} {p['block']}", f"Write-Output '{p['expr']}'", f"-A '{p['block']}'",
-                     f"C:\\{p['comment']}", f"HKLM\\SOFTWARE\\{p['expr']}", f"\\\\srv\\{p['expr']}",
+                     f"C:\\{p['comment']}", f"HKLM:\\SOFTWARE\\{p['expr']}", f"\\\\srv\\{p['expr']}",
                      f"select * from Win32_OS where Caption = '{p['expr']}'", f"Group: Group {p['expr']}"):
         assert any(expected in s for s in rendered), expected
     by_name = {t["name"]: t for t in tasks}
