@@ -106,7 +106,7 @@ options:
     type: int
   output_variable:
     description:
-      - Task sequence variable that receives the last 1000 characters of standard output.
+      - Task sequence variable that receives the last 1000 characters of standard output, without its final line break.
     type: str
   run_as_user:
     description:

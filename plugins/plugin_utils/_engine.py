@@ -275,6 +275,20 @@ _WQL = re.compile(r"^\s*select\s+(?P<props>.+?)\s+from\s+(?P<cls>\w+)\s*(?:where
                   re.IGNORECASE | re.DOTALL)
 
 
+UPGRADE_CODES = "HKLM:\\SOFTWARE\\Classes\\Installer\\UpgradeCodes"
+
+
+def packed_guid(guid: str) -> str:
+    """Windows Installer's packed form of a GUID, as its registry keys name products and upgrade codes:
+    the first three groups reversed, then each byte of the last two with its hex digits swapped."""
+    parts = guid.strip().strip("{}").upper().split("-")
+    if [len(p) for p in parts] != [8, 4, 4, 4, 12]:
+        raise EngineError(f"'{guid}' is not a GUID")
+    head = "".join(p[::-1] for p in parts[:3])
+    tail = "".join(parts[3] + parts[4])
+    return head + "".join(tail[i + 1] + tail[i] for i in range(0, len(tail), 2))
+
+
 def wql_string(text: str) -> str:
     """A WQL string literal: backslash and quote escaped with a backslash."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
@@ -310,7 +324,10 @@ def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: di
             else:
                 queries[key] = {"name": key, "kind": "key", "path": path}
         elif kind == "software":
-            if v.get("product_code"):
+            if v.get("upgrade_code") and (v.get("match") == "any_version" or not v.get("product_code")):
+                # Any version of the product family: Windows Installer keeps a key per upgrade code.
+                queries[key] = {"name": key, "kind": "key", "path": f"{UPGRADE_CODES}\\{packed_guid(v['upgrade_code'])}"}
+            elif v.get("product_code"):
                 for n, root in enumerate(UNINSTALL):
                     queries[f"{key}_{n}"] = {"name": f"{key}_{n}", "kind": "registry", "path": f"{root}\\{v['product_code']}",
                                              "value": "DisplayVersion"}
@@ -374,6 +391,9 @@ def host_leaf_value(node: dict, answers: dict, inventory: dict | None):
             data = ",".join(str(d) for d in data) if isinstance(data, list) else str(data)
             return _conditions.compare_text(data, str(v.get("data", "")), op)
         if kind == "software":
+            if v.get("upgrade_code") and (v.get("match") == "any_version" or not v.get("product_code")):
+                answer = answers.get(key) or {}
+                return bool(answer.get("rows")) and not answer.get("error")   # the 'key' query: a row when it exists
             if v.get("product_code"):
                 versions = [(answers.get(f"{key}_{n}") or {}) for n in range(len(UNINSTALL))]
                 found = [str((a.get("rows") or [{}])[0].get("value") or "") for a in versions

@@ -317,7 +317,9 @@ class StepAction(ActionBase):
     def set_output_variable(self, env: TaskSequenceEnvironment, name: str | None, stdout: str,
                             variables: dict) -> None:
         if name:
-            stored = env.set(name, last_chars(stdout), field="output_variable")
+            # Without the final line break: sequences written for ConfigMgr compare the output with
+            # `equals` (a script's Write-Output 'de-DE' must equal de-DE).
+            stored = env.set(name, last_chars(stdout.rstrip("\r\n")), field="output_variable")
             variables[stored or name] = env.get(name, "")
 
     def run_module(self, module: str, module_args: dict, task_vars: dict, *, sensitive: bool = False,

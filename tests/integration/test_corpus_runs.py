@@ -184,23 +184,81 @@ def markers(fleet, host: str) -> set[str]:
             if key.startswith(prefix) and key.endswith(".installed")}
 
 
-def test_explore(corpus_fleet, tmp_path):
+
+def _setup(tmp_path) -> None:
     (tmp_path / "catalog.yml").write_text(yaml.safe_dump(catalog(tmp_path)))
-    for path, device in [("configmgr/garytown-AppMappingAppInstalls.zip", {"App01": "Contoso Viewer"}),
-                         ("configmgr/garytown-LanguagePackModule-TS.zip", {"SMSTS_TSWaaSMode": "IPU"}),
-                         ("mdt/technology-toolbox-INSTALL-APPS-ts.xml", {})]:
-        d = imported(path)
-        for tag in ("1", "2"):
-            proc, rows = run_playbook(corpus_fleet, tmp_path, d, device, tag)
-            print(path, tag, proc.stdout[-3000:])
-            for k, v in rows.items():
-                print("   ", k, v)
-            try:
-                proc, rows = run_role(corpus_fleet, tmp_path, d, device, tag)
-            except AssertionError as e:
-                print("ROLE ERR", str(e)[-500:])
-                continue
-            print(path, "ROLE", tag, proc.stdout[-1500:])
-            for k, v in rows.items():
-                print("   ", k, json.dumps(v)[:600])
-        print(markers(corpus_fleet, "win01"), markers(corpus_fleet, "win02"))
+
+
+# AppMapping: ConfigMgr's own per-device list of applications, App01.. as device variables. The
+# sequence's JSON mapping cannot feed it here: its download step is disabled in the export (skipped:
+# disabled), so %AppMatching01% is unset and the script finds no JSON ("Did not find a JSON File");
+# and the mapping path writes App01.. through the Microsoft.SMS.TSEnvironment COM object, which exists
+# only inside ConfigMgr's task sequence engine, not on a host this collection runs on.
+APP_DEVICE = {"App01": "Contoso Viewer"}          # Contoso Viewer depends on Contoso Agent: both install
+APP_STEPS = ["Download Serial Number App Matching JSON", "Map Applications per Serial Number",
+             "Install Applications from JSON list"]
+
+
+def test_app_mapping_runs_to_the_end_as_the_generated_playbook(corpus_fleet, tmp_path):
+    _setup(tmp_path)
+    definition = imported("configmgr/garytown-AppMappingAppInstalls.zip")
+    proc, rows = run_playbook(corpus_fleet, tmp_path, definition, APP_DEVICE, "first")
+    assert proc.returncode == 0 and "failed=0" in proc.stdout, proc.stdout[-4000:]
+    assert rows[APP_STEPS[0] + " (disabled in the task sequence)"]["status"] == "skipped"
+    assert rows[APP_STEPS[1]]["status"] == "ok"
+    assert rows[APP_STEPS[2]]["status"] == "ok" and rows[APP_STEPS[2]]["changed"]
+    assert rows[APP_STEPS[2]]["msg"] == "installed Contoso Agent, Contoso Viewer"   # dependency first
+    assert markers(corpus_fleet, "win01") == {"Contoso Agent installed", "Contoso Viewer installed"}
+    proc, rows = run_playbook(corpus_fleet, tmp_path, definition, APP_DEVICE, "second")
+    assert proc.returncode == 0 and "failed=0" in proc.stdout, proc.stdout[-4000:]
+    # Only the script step reports a change (a command ran, as win_command reports); no install.
+    assert rows[APP_STEPS[2]]["changed"] is False
+    assert rows[APP_STEPS[2]]["msg"] == "all applications are already installed"
+
+
+def test_app_mapping_runs_to_the_end_through_the_role(corpus_fleet, tmp_path):
+    _setup(tmp_path)
+    definition = imported("configmgr/garytown-AppMappingAppInstalls.zip")
+    proc, steps = run_role(corpus_fleet, tmp_path, definition, APP_DEVICE, "first")
+    assert proc.returncode == 0 and "failed=0" in proc.stdout, proc.stdout[-4000:]
+    assert {name: rec["status"] for name, rec in steps.items()} == {
+        APP_STEPS[0]: "skipped", APP_STEPS[1]: "succeeded", APP_STEPS[2]: "succeeded"}
+    assert markers(corpus_fleet, "win02") == {"Contoso Agent installed", "Contoso Viewer installed"}
+    before = corpus_fleet.counters("win02")["host_side"]["programs"]
+    proc, steps = run_role(corpus_fleet, tmp_path, definition, APP_DEVICE, "second")
+    assert proc.returncode == 0 and "failed=0" in proc.stdout, proc.stdout[-4000:]
+    assert steps[APP_STEPS[2]]["status"] == "succeeded"
+    # The second run: the script's powershell.exe is the only program; no installer ran again.
+    assert corpus_fleet.counters("win02")["host_side"]["programs"] - before <= 1
+
+
+# MDT INSTALL-APPS: its one step is MDT's Install Application, which MDT implements as the script
+# ZTIApplications.wsf from the deployment share (%SCRIPTROOT%). This collection does not provide the MDT
+# share or its scripts, so the step stops the sequence there, saying the program could not be started.
+MDT_STOP = "the command could not be started"
+
+
+def test_mdt_install_apps_stops_at_the_mdt_script(corpus_fleet, tmp_path):
+    _setup(tmp_path)
+    definition = imported("mdt/technology-toolbox-INSTALL-APPS-ts.xml")
+    assert definition["steps"][0]["options"]["command_line"] == 'cscript.exe "%SCRIPTROOT%\\ZTIApplications.wsf"'
+    proc, rows = run_playbook(corpus_fleet, tmp_path, definition, {}, "playbook")
+    assert "failed=1" in proc.stdout
+    assert rows["Install Application"]["status"] == "failed"
+    assert MDT_STOP in rows["Install Application"]["msg"] and "ZTIApplications.wsf" in rows["Install Application"]["msg"]
+    proc, steps = run_role(corpus_fleet, tmp_path, definition, {}, "role")
+    assert "failed=1" in proc.stdout
+    assert steps["Install Application"]["status"] == "failed"
+    assert MDT_STOP in proc.stdout
+
+
+# Language Pack module, run in its IPU mode (SMSTS_TSWaaSMode=IPU, the mode its first step is for; the
+# OSD group with the restart is skipped by its condition). Expected: the system locale (de-DE on the
+# simulated hosts) selects PS2000EC, Install Package pre-caches it from PRECACHELANG001, then the
+# sequence stops at "Set Language Pack Path Variable", a script that needs Microsoft.SMS.TSEnvironment.
+def test_language_pack_module_precaches_the_package(corpus_fleet, tmp_path):
+    _setup(tmp_path)
+    definition = imported("configmgr/garytown-LanguagePackModule-TS.zip")
+    proc, rows = run_playbook(corpus_fleet, tmp_path, definition, {"SMSTS_TSWaaSMode": "IPU"}, "playbook")
+    assert rows["Downloading Package %SMSTS_WinSystemLocale%"]["status"] == "ok", proc.stdout[-4000:]
+    assert "LangPack-de-de installed" in markers(corpus_fleet, "win01")

@@ -97,8 +97,8 @@ def test_new_controller_resumes_from_the_host_checkpoint(fleet, tmp_path):
             at_kill = header
             break
         time.sleep(0.05)
-    proc.wait(timeout=30)
-    assert at_kill and at_kill["status"] == "running", "the kill did not land mid-sequence"
+    out = proc.communicate(timeout=30)[0].decode(errors="replace")
+    assert at_kill and at_kill["status"] == "running", f"the kill did not land mid-sequence:\n{out[-4000:]}"
     plan_id = at_kill["plan_id"]
 
     # Nothing of the variables in clear on the host: the state is sealed whole with the controller's key.
@@ -108,7 +108,7 @@ def test_new_controller_resumes_from_the_host_checkpoint(fleet, tmp_path):
 
     # Another controller: no journal, no plans.
     shutil.rmtree(state_dir)
-    rerun = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    rerun = subprocess.run([*cmd, "-v"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stdout[-4000:]
     assert "from the checkpoint on the host" in rerun.stdout, rerun.stdout[-4000:]
     assert "ended in an earlier run" in rerun.stdout

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import functools
+import contextlib
 import os
 import subprocess
 import sys
@@ -40,11 +40,82 @@ def raw_encoded(script: str) -> str:
     return POWERSHELL + base64.b64encode(script.encode("utf-16-le")).decode()
 
 
-@functools.cache
-def _collection_loader() -> None:
+# Ansible's collection finder, needed to build a module's payload (its module_utils are resolved as
+# ansible_collections.* through it), changes the whole process's import machinery: sys.meta_path,
+# sys.path_hooks, AnsibleCollectionConfig and the ansible_collections.* modules. Left installed, it
+# breaks the unit tests that run later in the same process (their action plugins then look up
+# collection metadata the finder never loaded). So it is installed only for as long as it is used,
+# and everything it changed is put back as it was.
+_saved_import_state: list[tuple] = []
+
+
+def _is_collection_module(name: str) -> bool:
+    return name == "ansible_collections" or name.startswith("ansible_collections.")
+
+
+def _import_state() -> tuple:
+    from ansible.utils.collection_loader._collection_config import AnsibleCollectionConfig
+
+    return (list(sys.meta_path), list(sys.path_hooks), dict(sys.path_importer_cache),
+            AnsibleCollectionConfig._collection_finder,
+            {k: v for k, v in sys.modules.items() if _is_collection_module(k)})
+
+
+def _put_back(state: tuple) -> None:
+    from ansible.utils.collection_loader._collection_config import AnsibleCollectionConfig
+
+    meta_path, path_hooks, importer_cache, finder, modules = state
+    sys.meta_path[:] = meta_path
+    sys.path_hooks[:] = path_hooks
+    sys.path_importer_cache.clear()
+    sys.path_importer_cache.update(importer_cache)
+    AnsibleCollectionConfig._collection_finder = finder
+    for name in [k for k in sys.modules if _is_collection_module(k) and k not in modules]:
+        del sys.modules[name]
+    sys.modules.update(modules)
+
+
+def _finder_installed() -> bool:
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
+    return any(isinstance(f, _AnsibleCollectionFinder) for f in sys.meta_path)
+
+
+def _collection_loader() -> None:
+    """Install Ansible's collection finder (for ``ansible_collections.ansible.windows`` imports) until
+    ``restore_import_state``; tests/winsim/conftest.py calls that after every test."""
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+    if _finder_installed():
+        return
+    _saved_import_state.append(_import_state())
     _AnsibleCollectionFinder(paths=[COLLECTIONS])._install()
+
+
+def restore_import_state() -> None:
+    """Put the import machinery back as it was before ``_collection_loader`` installed the finder."""
+    while _saved_import_state:
+        _put_back(_saved_import_state.pop())
+
+
+@contextlib.contextmanager
+def collection_finder():
+    """Ansible's collection finder for the ``with`` block only; the import machinery as before afterwards."""
+    if _finder_installed():
+        yield
+        return
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+    state = _import_state()
+    _AnsibleCollectionFinder(paths=[COLLECTIONS])._install()
+    try:
+        yield
+    finally:
+        _put_back(state)
+
+
+# Kept for callers that clear it (it was a functools.cache).
+_collection_loader.cache_clear = restore_import_state
 
 
 def module_args(args: dict, name: str, *, check_mode: bool = False) -> dict:
@@ -63,7 +134,13 @@ def module_payload(module: str, args: dict | None = None, *, become: tuple | Non
     """The exec payload ansible-core 2.19 sends on stdin for an ansible.windows module."""
     from ansible.executor.powershell import module_manifest
 
-    _collection_loader()
+    with collection_finder():
+        return _module_payload(module_manifest, module, args, become=become, environment=environment,
+                               check_mode=check_mode, async_timeout=async_timeout)
+
+
+def _module_payload(module_manifest, module: str, args: dict | None, *, become: tuple | None, environment: dict | None,
+                    check_mode: bool, async_timeout: int) -> bytes:
     path = os.path.join(WINDOWS_MODULES, f"{module}.ps1")
     become_plugin = None
     if become:

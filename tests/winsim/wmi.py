@@ -49,6 +49,7 @@ def _namespaces(machine) -> dict:
             "win32_computersystemproduct": _product, "win32_systemenclosure": _enclosure,
             "win32_processor": _processors, "win32_logicaldisk": _disks,
             "win32_networkadapterconfiguration": _adapter_configs, "cim_datafile": _data_files,
+            "win32_installedwin32program": _installed_programs,
         },
         "root\\standardcimv2": {"msft_netadapter": _net_adapters},
         "root\\wmi": {"batterystatus": _battery},
@@ -269,6 +270,15 @@ def _data_files(machine, user):
     rows = [{"Name": rec["path"].lower(), "Version": rec.get("version")}
             for rec in machine.state["files"].values() if rec.get("type", "file") == "file" and not rec.get("absent")]
     return "CIM_DataFile", rows, ["Name", "Version"]
+
+
+def _installed_programs(machine, user):
+    # guess: Windows' inventory of installed Win32 programs (Windows 10 and later) lists what
+    # Programs and Features lists: here the simulated product list, one row per product.
+    rows = [{"Name": info.get("name", code), "Version": info.get("version"), "Vendor": info.get("publisher", ""),
+             "MsiProductCode": code if code.startswith("{") else None}
+            for code, info in machine.state["products"].items()]
+    return "Win32_InstalledWin32Program", rows, ["Name", "Version", "Vendor", "MsiProductCode"]
 
 
 def _sms_client(machine, user):

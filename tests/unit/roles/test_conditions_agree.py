@@ -12,13 +12,11 @@ import sys
 
 import pytest
 import yaml
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils import _engine
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import TaskSequenceEnvironment
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import playbook_text
 from tests.unit.plugins.plugin_utils.importer_support import walk_tasks
-from tests.winsim import testkit
 from tests.winsim.machine import Machine
 from tests.winsim.testkit import run_module
 
@@ -79,17 +77,6 @@ CASES = [
     ({"all": [var("Model", "exists"), {"none": [{"file": {"path": "C:\\Tools\\nope.exe"}}]}]}, True),
     ({"any": []}, False),
 ]
-
-
-@pytest.fixture(autouse=True)
-def _own_import_machinery():
-    """run_module installs Ansible's collection finder in this process (tests/winsim/testkit.py); take it
-    away again if it was not there, so the unit tests that run after these import the collection as usual."""
-    had = any(isinstance(f, _AnsibleCollectionFinder) for f in sys.meta_path)
-    yield
-    if not had:
-        _AnsibleCollectionFinder._remove()
-        testkit._collection_loader.cache_clear()
 
 
 def _machine(tmp_path) -> Machine:

@@ -213,3 +213,23 @@ def test_checkpoint_is_atomic_and_private(tmp_path):
     assert json.loads(open(sf.path).read())["format"] == _engine.STATE_FORMAT
     assert _engine.Run(sf.load()["run"]).first_unfinished(3) == 1
     assert os.path.basename(sf.path) == "win_01.json"
+
+
+def test_packed_guid_is_windows_installers_layout():
+    # Windows Installer names UpgradeCodes subkeys by the packed GUID: the first three groups
+    # reversed, then every byte of the last two with its two hex digits swapped.
+    assert _engine.packed_guid("{F5B09CFD-F0B2-36AF-8DF4-1DF6B63FC7B4}") == "DFC90B5F2B0FFA63D84FD16F6BF37C4B"
+    with pytest.raises(_engine.EngineError, match="is not a GUID"):
+        _engine.packed_guid("{not-a-guid}")
+
+
+def test_any_version_of_software_is_its_upgrade_code_key():
+    leaf = {"software": {"match": "any_version", "upgrade_code": "{F5B09CFD-F0B2-36AF-8DF4-1DF6B63FC7B4}",
+                         "product_code": "{11111111-2222-3333-4444-555555555555}"}}
+    env = TaskSequenceEnvironment({})
+    (query,) = _engine.host_queries([leaf], env, None)
+    assert query["kind"] == "key"
+    assert query["path"] == "HKLM:\\SOFTWARE\\Classes\\Installer\\UpgradeCodes\\DFC90B5F2B0FFA63D84FD16F6BF37C4B"
+    key = _engine.leaf_key(leaf)
+    assert _engine.host_leaf_value(leaf, {key: {"rows": [{}], "error": None}}, None) is True
+    assert _engine.host_leaf_value(leaf, {key: {"rows": [], "error": None}}, None) is False
