@@ -58,7 +58,7 @@ stage "execution environment (ansible-builder create)" ./scripts/ee.sh
 stage "docs site (antsibull-docs + Sphinx, -W)" ./scripts/docs.sh
 stage "ansible-core 2.20 venv (matrix)" ./scripts/core_venv.sh
 stage "ansible-test sanity" ./scripts/sanity.sh
-stage "molecule (default scenario, simulated hosts)" bash -c 'cd extensions && molecule test -s default'
+stage "molecule (default + task_sequence, simulated hosts)" bash -c 'cd extensions && molecule test -s default && molecule test -s task_sequence'
 stage "pytest: unit, simulated host, integration, ecosystem" pytest_all
 table
 tail -n 1 build/pytest.log

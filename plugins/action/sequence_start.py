@@ -28,7 +28,7 @@ ARGUMENT_SPEC = {
     "resume": {"type": "bool", "default": True},
     "state_dir": {"type": "path"},
     "retry_delay": {"type": "int", "default": 10},
-    "host_checkpoint": {"type": "str", "default": "boundaries", "choices": list(_engine.HOST_CHECKPOINT_MODES)},
+    "host_checkpoint": {"type": "str", "default": "never", "choices": list(_engine.HOST_CHECKPOINT_MODES)},
 }
 DEFAULT_STATE_DIR = "~/.ansible/tasksequence_windows/state"
 

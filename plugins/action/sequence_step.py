@@ -143,7 +143,10 @@ class ActionModule(StepAction):
         if self._task.check_mode or not _engine.host_checkpoint_due(the_plan, step, mode, ends):
             return None
         try:
+            made = state.get("host_folder_made")
             record["host_checkpoint"] = _engine.write_host_checkpoint(self, state, task_vars)
+            if state.get("host_folder_made") != made:
+                self.__journal.save(state)   # the folder is made once per run
         except AnsibleActionFail as e:
             record["host_checkpoint"] = None
             return f"the checkpoint was not written to the host ({e.message}); the controller's journal has it"

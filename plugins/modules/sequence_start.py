@@ -15,7 +15,9 @@ description:
   - Loads and checks the definition, builds the plan (steps in order with their groups), sets up the
     variables (the sequence's own < collection < device) or restores them from the checkpoint of an
     unfinished run, and opens the run's journal on the controller.
-  - Runs on the controller only.
+  - Runs on the controller, except for one read of the host's checkpoint (unless O(host_checkpoint=never),
+    O(resume=false) or check mode); it resumes from the host's checkpoint when the controller's journal
+    is missing or older.
 options:
   definition:
     description: The sequence definition as data.
@@ -32,7 +34,10 @@ options:
     type: dict
     default: {}
   child_sequences:
-    description: Run Task Sequence placeholders by step name, mapped to the child definition or its file.
+    description:
+      - Child definitions (or their files) for Run Task Sequence placeholders, keyed by the package ID of
+        the placeholder's C(child_sequence) (C(child_sequence.package_id), without case).
+      - A hand-written placeholder without C(child_sequence) is looked up by its step name instead.
     type: dict
     default: {}
   inherit_tsenv:
@@ -50,6 +55,14 @@ options:
     description: Seconds between the attempts of a step with C(retry_count).
     type: int
     default: 10
+  host_checkpoint:
+    description:
+      - When the checkpoint is also written to the host, sealed with the controller's key, in
+        C(%ProgramData%\TaskSequence\<plan id>\state.json) - V(boundaries) (a step leaves a group,
+        ends the sequence or is its last step), V(every_step), or V(never).
+    type: str
+    default: never
+    choices: [boundaries, every_step, never]
 attributes:
   check_mode:
     support: full

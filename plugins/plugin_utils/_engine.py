@@ -19,16 +19,18 @@ and tested on its own (``tests/unit/roles/``):
 * ``StateFile``: the checkpoint on the controller, written atomically after every step;
   hidden values only as ciphertext (the ``tsenv_hidden`` fact's own).
 * The host checkpoint: the same state, sealed whole (``seal_state``), in
-  ``%ProgramData%\\TaskSequence\\<plan id>\\state.json`` on the host, written by
-  ``HOST_WRITE_SCRIPT`` when ``host_checkpoint_due`` says so and read back by ``HOST_READ_SCRIPT``
-  when a run starts; ``newest`` picks between it and the controller's.
+  ``%ProgramData%\\TaskSequence\\<plan id>\\state.json`` on the host, written with ansible.windows'
+  win_file and win_copy when ``host_checkpoint_due`` says so and read back with its slurp when a
+  run starts; ``newest`` picks between it and the controller's.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import json
+import ntpath
 import os
 import re
 import tempfile
@@ -636,48 +638,6 @@ HOST_CHECKPOINT_MODES = ("boundaries", "every_step", "never")
 HOST_CHECKPOINT_FOLDER = "%ProgramData%\\TaskSequence"
 HOST_CHECKPOINT_FILE = "state.json"
 
-# One win_powershell execution each. Data goes in ``parameters`` (bound by name, never quoted into
-# code). The folder is named after the plan id (hex digits only). The new checkpoint is written
-# whole to state.json.tmp first, then to state.json: a write cut short (a killed WinRM command)
-# leaves one whole copy, and the reader takes the newer whole one. Both hold only the sealed state.
-HOST_WRITE_SCRIPT = r"""[CmdletBinding()]
-param (
-    [Parameter(Mandatory = $true)] [string] $Sequence,
-    [Parameter(Mandatory = $true)] [string] $Content
-)
-$ErrorActionPreference = 'Stop'
-$root = Join-Path -Path $env:ProgramData -ChildPath 'TaskSequence'
-$folder = Join-Path -Path $root -ChildPath $Sequence
-if (-not (Test-Path -LiteralPath $folder -PathType Container)) {
-    New-Item -Path $folder -ItemType Directory -Force | Out-Null
-}
-$path = Join-Path -Path $folder -ChildPath 'state.json'
-$next = Join-Path -Path $folder -ChildPath 'state.json.tmp'
-[System.IO.File]::WriteAllText($next, $Content)
-[System.IO.File]::WriteAllText($path, $Content)
-[System.IO.File]::Delete($next)
-$Ansible.Changed = $true
-$path
-"""
-HOST_READ_SCRIPT = r"""[CmdletBinding(SupportsShouldProcess = $true)]
-param (
-    [Parameter(Mandatory = $true)] [string] $Sequence
-)
-$ErrorActionPreference = 'Stop'
-$root = Join-Path -Path $env:ProgramData -ChildPath 'TaskSequence'
-$folder = Join-Path -Path $root -ChildPath $Sequence
-$found = [ordered]@{}
-foreach ($name in @('state.json', 'state.json.tmp')) {
-    $path = Join-Path -Path $folder -ChildPath $name
-    if ([System.IO.File]::Exists($path)) {
-        $found[$name] = [System.IO.File]::ReadAllText($path)
-    }
-}
-$Ansible.Changed = $false
-$found
-"""
-
-
 def host_checkpoint_path(plan_id: str) -> str:
     return f"{HOST_CHECKPOINT_FOLDER}\\{_safe(plan_id)}\\{HOST_CHECKPOINT_FILE}"
 
@@ -754,35 +714,51 @@ def newest(controller: dict | None, on_host: dict | None) -> tuple[dict | None, 
     return (on_host, "host") if when(on_host) > when(controller) else (controller, "controller")
 
 
-def _win_powershell(action, script: str, parameters: dict, task_vars: dict, what: str):
-    """One remote execution: an inline script through ansible.windows.win_powershell, its output
-    object. no_log: the parameters are ciphertext, but the invocation need not be logged at all."""
+def _host_module(action, module: str, args: dict, task_vars: dict) -> dict:
+    """One remote execution of an ansible.windows module, with no_log: what it carries is
+    ciphertext, but the invocation need not be logged at all."""
     no_log = action._task.no_log
     action._task.no_log = True
     try:
-        res = action._execute_module(module_name="ansible.windows.win_powershell", task_vars=task_vars,
-                                     module_args={"script": script, "parameters": parameters, "depth": 2})
+        return action._execute_module(module_name=module, module_args=args, task_vars=task_vars)
     finally:
         action._task.no_log = no_log
-    output = res.get("output") or []
-    if res.get("failed") or len(output) != 1:
-        reason = res.get("msg") or "; ".join(str((e or {}).get("message", e)) for e in res.get("error") or [])
-        raise AnsibleActionFail(f"{what} failed on the host: {reason or 'no result was returned'}")
-    return output[0]
 
 
 def write_host_checkpoint(action, state: dict, task_vars: dict) -> str:
-    """The state to the host (one remote execution); returns the path written."""
-    return str(_win_powershell(action, HOST_WRITE_SCRIPT, {"Sequence": _safe(state["plan_id"]),
-                                                           "Content": seal_state(state)},
-                               task_vars, "writing the task sequence checkpoint"))
+    """The sealed state to the host through ansible.windows: the folder once per run (win_file),
+    then the file with win_copy's own action (content: query, transfer, copy). Returns the path."""
+    path = host_checkpoint_path(state["plan_id"])
+    if not state.get("host_folder_made"):   # once per run: the caller keeps the flag in its journal
+        res = _host_module(action, "ansible.windows.win_file", {"path": ntpath.dirname(path), "state": "directory"},
+                           task_vars)
+        if res.get("failed"):
+            raise AnsibleActionFail(f"making the checkpoint folder failed on the host: {res.get('msg')}")
+        state["host_folder_made"] = True
+    task = action._task.copy()
+    task.args = {"content": seal_state(state), "dest": path}
+    task.no_log = True
+    copy = action._shared_loader_obj.action_loader.get(
+        "ansible.windows.win_copy", task=task, connection=action._connection, play_context=action._play_context,
+        loader=action._loader, templar=action._templar, shared_loader_obj=action._shared_loader_obj)
+    res = copy.run(task_vars=task_vars)
+    if res.get("failed"):
+        raise AnsibleActionFail(f"writing the task sequence checkpoint failed on the host: {res.get('msg')}")
+    return path
 
 
 def read_host_checkpoint(action, plan_id: str, task_vars: dict) -> dict | None:
-    """The host's checkpoint of this plan (one remote execution), or None."""
-    found = _win_powershell(action, HOST_READ_SCRIPT, {"Sequence": _safe(plan_id)}, task_vars,
-                            "reading the task sequence checkpoint")
-    return host_checkpoint_from(found if isinstance(found, dict) else None)
+    """The host's checkpoint of this plan (one remote execution: ansible.windows.slurp), or None."""
+    res = _host_module(action, "ansible.windows.slurp", {"src": host_checkpoint_path(plan_id)}, task_vars)
+    if res.get("failed"):
+        if "not found" in str(res.get("msg", "")).lower() or "does not exist" in str(res.get("msg", "")).lower():
+            return None
+        raise AnsibleActionFail(f"reading the task sequence checkpoint failed on the host: {res.get('msg')}")
+    try:
+        text = base64.b64decode(res.get("content") or "").decode("utf-8-sig")
+    except (ValueError, UnicodeDecodeError):
+        return None   # not a whole checkpoint: as if there were none
+    return host_checkpoint_from({"state.json": text})
 
 
 def final_status(run: Run) -> str:

@@ -143,11 +143,12 @@ def run_counting(fleet, tmp_path, definition, mode, *args):
     return fleet.counters("win01")["host_side"]
 
 
-@pytest.mark.parametrize(("mode", "expected"), [
-    # one read when the role starts; boundaries: after B (leaves G1), after D (leaves G3 and G2: one
-    # write), after E (the last step); every_step: after each of the five steps; never: nothing.
-    ("boundaries", 1 + 3), ("every_step", 1 + 5), ("never", 0)])
-def test_host_checkpoint_remote_executions(fleet, tmp_path, mode, expected):
+# Through ansible.windows modules: one slurp when the role starts; the folder once per run (win_file);
+# each write is win_copy's own action (a query, the transfer, the copy: two module executions).
+# boundaries writes after B (leaves G1), after D (leaves G3 and G2: one write) and after E (last step);
+# every_step after each of the five steps; never: nothing.
+@pytest.mark.parametrize(("mode", "writes"), [("boundaries", 3), ("every_step", 5), ("never", 0)])
+def test_host_checkpoint_remote_executions(fleet, tmp_path, mode, writes):
     simulated(fleet)
     mark = [{"name": n, "module": "set_task_sequence_variable", "options": {"name": f"Ran{n}", "value": "y"}}
             for n in "ABCDE"]   # controller-only steps: every remote execution is the checkpoint's
@@ -156,9 +157,12 @@ def test_host_checkpoint_remote_executions(fleet, tmp_path, mode, expected):
         {"group": "G2", "steps": [mark[2], {"group": "G3", "steps": [mark[3]]}]},
         mark[4]]}
     host = run_counting(fleet, tmp_path, definition, mode)
-    assert host["executions"] == expected, host
-    assert host["modules"] == ({"ansible.windows.win_powershell": expected} if expected else {}), host
-    print(f"\nhost checkpoint {mode}: {host['executions']} remote executions for 5 steps in 3 groups")
+    expected = {"ansible.windows.slurp": 1, "ansible.windows.win_file": 1, "ansible.windows.win_copy": 2 * writes}
+    assert host["modules"] == (expected if writes else {}), host
+    # Besides the modules, win_copy's transfer takes raw commands (remote temp folder, put_file, clean-up).
+    assert host["executions"] == sum(host["modules"].values()) + host["raw"]
+    print(f"\nhost checkpoint {mode}: {sum(host['modules'].values())} module executions and {host['raw']} raw "
+          "commands for 5 steps in 3 groups")
 
 
 def test_check_mode_neither_reads_nor_writes_the_host_checkpoint(fleet, tmp_path):
