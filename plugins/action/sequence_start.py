@@ -84,8 +84,10 @@ class ActionModule(ActionBase):
         journal = _engine.journal(state_dir, host, check)
         warnings: list[str] = []
         checkpoint, source = self._checkpoint(args, state_dir, host, check, the_plan, task_vars, warnings)
+        # A run that stopped (controller killed: still "running") or failed goes on from its first
+        # unfinished step; the failed step runs again, with the variables it started with.
         resumable = (checkpoint is not None and checkpoint.get("plan_id") == the_plan["id"]
-                     and checkpoint.get("status") == "running")
+                     and checkpoint.get("status") in ("running", "failed"))
         if checkpoint and not resumable and checkpoint.get("status") == "running":
             warnings.append(f"the checkpoint of an unfinished run of another version of the sequence "
                             f"({checkpoint.get('name')}) is set aside: this run starts over")
@@ -93,6 +95,12 @@ class ActionModule(ActionBase):
         if resumable:
             state = dict(checkpoint)
             run = _engine.Run(state["run"])
+            if state.get("status") == "failed":
+                failed_step = state.pop("failed_step", None)
+                if failed_step is not None:
+                    run.steps.pop(str(failed_step), None)
+                run.failed = False
+                state["status"] = "running"
             first = run.first_unfinished(len(the_plan["steps"]))
             run.resumed_from = first
             state.update(run=run.data(), restarts=state.get("restarts", 0))

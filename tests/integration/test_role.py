@@ -330,3 +330,45 @@ def test_cmtrace_log_and_html(ansible, tmp_path):
         assert secret not in path.read_text()
     state = (tmp_path / "state" / "l" / "win01.json").read_text()
     assert secret not in state
+
+
+def test_rerun_after_a_failure_goes_on_from_the_failed_step(ansible, fleet, tmp_path):
+    """steps.md / issue 12: running the sequence again after a failure continues from the first
+    unfinished step; the steps that ended are not repeated."""
+    flag = "C:\\Temp\\resume-flag.txt"
+    definition = {"format_version": 1, "name": "resume after failure", "steps": [
+        mark("One"),
+        {"name": "Two", "module": "run_command_line",
+         "options": {"command_line": f"cmd.exe /c if exist {flag} (exit 0) else (exit 5)"}},
+        mark("Three")]}
+    path = tmp_path / "seq.yml"
+    path.write_text(yaml.safe_dump(definition, sort_keys=False))
+    state_dir = tmp_path / "state"
+    playbook = tmp_path / "run.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "Run", "hosts": "win01", "gather_facts": False, "tasks": [
+        {"name": "Sequence", "ansible.builtin.include_role": {"name": "tasksequence.windows.task_sequence"},
+         "vars": {"task_sequence_definition_file": str(path), "task_sequence_state_dir": str(state_dir)}}]}],
+        sort_keys=False))
+    first = ansible.playbook(str(playbook), check=False, limit="win01")
+    assert first.returncode != 0
+    state = json.loads((state_dir / "win01.json").read_text())
+    assert state["status"] == "failed" and statuses(state, ["One", "Two", "Three"]) == {
+        "One": "succeeded", "Two": "failed", "Three": "not_run"}
+    ended_one = state["run"]["steps"]["0"]["ended"]
+    if getattr(fleet, "simulated", False):
+        fleet.machine("win01").fs_write(flag, b"ok")
+    else:   # pragma: no cover - a real host: create the flag with a module
+        ansible.playbook(_flag_playbook(tmp_path, flag), limit="win01")
+    ansible.playbook(str(playbook), limit="win01")
+    state = json.loads((state_dir / "win01.json").read_text())
+    assert state["status"] == "succeeded"
+    assert statuses(state, ["One", "Two", "Three"]) == {"One": "succeeded", "Two": "succeeded", "Three": "succeeded"}
+    assert state["run"]["steps"]["0"]["ended"] == ended_one      # One was not run again
+    assert state["resumes"] and state["resumes"][-1]["step"] == 1  # resumed at Two
+
+
+def _flag_playbook(tmp_path, flag):
+    path = tmp_path / "flag.yml"
+    path.write_text(yaml.safe_dump([{"name": "Flag", "hosts": "win01", "gather_facts": False, "tasks": [
+        {"name": "Create the flag", "ansible.windows.win_copy": {"content": "ok", "dest": flag}}]}]))
+    return str(path)
