@@ -163,6 +163,7 @@ def variable_leaf(env: TaskSequenceEnvironment, leaf: dict, field: str = "operat
 _HIVES = {"HKEY_LOCAL_MACHINE": "HKLM", "HKEY_CURRENT_USER": "HKCU", "HKEY_CLASSES_ROOT": "HKCR",
           "HKEY_USERS": "HKU", "HKEY_CURRENT_CONFIG": "HKCC"}
 
+
 def registry_path(key: str) -> str:
     """ConfigMgr writes HKEY_LOCAL_MACHINE\\...; PowerShell's registry provider wants HKLM:\\..."""
     key = key.strip()   # "/" is a legal character in a key name (Content Type\\text/html): kept

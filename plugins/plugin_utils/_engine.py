@@ -638,6 +638,7 @@ HOST_CHECKPOINT_MODES = ("boundaries", "every_step", "never")
 HOST_CHECKPOINT_FOLDER = "%ProgramData%\\TaskSequence"
 HOST_CHECKPOINT_FILE = "state.json"
 
+
 def host_checkpoint_path(plan_id: str) -> str:
     return f"{HOST_CHECKPOINT_FOLDER}\\{_safe(plan_id)}\\{HOST_CHECKPOINT_FILE}"
 

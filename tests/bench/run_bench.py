@@ -218,11 +218,11 @@ def compare_ways(fleet: Fleet, n_steps: int, workdir: str, repeats: int = 1) -> 
     paths = write_playbooks(definition, workdir)
     inventory = write_inventory(fleet, ["win01"], os.path.join(workdir, "inventory-1.yml"))
     runs: dict[str, list[dict]] = {w: [] for w in WAYS}
-    for _ in range(repeats):
+    for _round in range(repeats):
         for w in WAYS:
             runs[w].append(run_playbook(fleet, ["win01"], paths[w], inventory, workdir))
     baseline = min((run_playbook(fleet, ["win01"], paths["baseline"], inventory, workdir)
-                    for _ in range(max(1, repeats))), key=lambda r: r["wall"])
+                    for _round in range(max(1, repeats))), key=lambda r: r["wall"])
     best = {w: min(runs[w], key=lambda r: r["wall"]) for w in WAYS}
     n_proc = process_steps(definition)
     for w in WAYS:

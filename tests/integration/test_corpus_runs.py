@@ -184,7 +184,6 @@ def markers(fleet, host: str) -> set[str]:
             if key.startswith(prefix) and key.endswith(".installed")}
 
 
-
 def _setup(tmp_path) -> None:
     (tmp_path / "catalog.yml").write_text(yaml.safe_dump(catalog(tmp_path)))
 

@@ -5600,7 +5600,7 @@ CMDLETS: dict = {c.name.lower(): c for c in [
                                     P("Force", switch=True)]),
     Cmdlet("Get-WinSystemLocale", c_get_winsystemlocale, []),
     Cmdlet("Get-ChildItem", c_get_child_item, [P("Path", 0), P("Filter", 1),
-                                              P("LiteralPath", aliases=("PSPath", "LP"))]),
+                                               P("LiteralPath", aliases=("PSPath", "LP"))]),
     Cmdlet("Test-Path", c_test_path, [P("Path", 0), P("LiteralPath", aliases=("PSPath", "LP")), P("PathType"),
                                       P("IsValid", switch=True)]),
     Cmdlet("New-Item", c_new_item, [P("Path", 0), P("Name"), P("ItemType", aliases=("Type",)), P("Value"),

@@ -88,7 +88,8 @@ def _machine(tmp_path) -> Machine:
     return machine
 
 
-def _engine_results(machine, cases=CASES) -> list[bool]:
+def _engine_results(machine, cases=None) -> list[bool]:
+    cases = CASES if cases is None else cases
     env = TaskSequenceEnvironment(TSENV)
     leaves = [leaf for node, _expected in cases for leaf in _engine.host_leaves(node)]
     queries = _engine.host_queries(leaves, env, None)
@@ -101,7 +102,8 @@ def _engine_results(machine, cases=CASES) -> list[bool]:
     return [_engine.evaluate(node, env, host, []) for node, _expected in cases]
 
 
-def _playbook_results(machine, tmp_path, cases=CASES) -> list[bool]:
+def _playbook_results(machine, tmp_path, cases=None) -> list[bool]:
+    cases = CASES if cases is None else cases
     steps = [{"name": f"Case {i}", "module": "set_task_sequence_variable", "options": {"name": "X", "value": "1"},
               "conditions": node} for i, (node, _expected) in enumerate(cases)]
     text = playbook_text({"format_version": 1, "name": "agree", "steps": steps})
