@@ -25,3 +25,17 @@ done
 echo "Simulated Windows hosts (test fixture) are up; inventory:"
 cat "$run/inventory.yml"
 ansible-playbook -i "$run/inventory.yml" playbooks/demo.yml -e demo_hosts=all "$@"
+
+# The same kind of work as data: a sequence run by the task_sequence role, with a restart in the
+# middle, its CMTrace logs (smsts.log per host) and an HTML report kept under build/demo-logs.
+logs=${DEMO_LOG_DIR:-$root/build/demo-logs}
+mkdir -p "$logs"
+echo
+echo "=== A task sequence run by the tasksequence.windows.task_sequence role (playbooks/demo_sequence.yml) ==="
+ANSIBLE_CALLBACKS_ENABLED=tasksequence.windows.task_sequence_report TASKSEQUENCE_WINDOWS_LOG_DIR="$logs" \
+    ansible-playbook -i "$run/inventory.yml" playbooks/demo_sequence.yml -e demo_hosts=all "$@"
+echo
+echo "CMTrace logs (open them in CMTrace or OneTrace): $logs/<host>/smsts.log"
+report=
+for f in "$logs"/runs/*.html; do [ -e "$f" ] && report=$f; done   # names sort by time: the last is this run's
+echo "HTML report of the run: ${report:-none was written}"
