@@ -100,17 +100,22 @@ def restore_import_state() -> None:
 
 @contextlib.contextmanager
 def collection_finder():
-    """Ansible's collection finder for the ``with`` block only; the import machinery as before afterwards."""
-    if _finder_installed():
-        yield
-        return
+    """A fresh Ansible collection finder for the ``with`` block only; the import machinery as before
+    afterwards. Fresh even when one is installed: a finder set up for other paths, or
+    ansible_collections.* packages imported before it (plain sys.path), lack the metadata the
+    payload builder reads ("collection metadata was not loaded")."""
+    from ansible.utils.collection_loader._collection_config import AnsibleCollectionConfig
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
     state = _import_state()
+    for name in [k for k in sys.modules if _is_collection_module(k)]:
+        del sys.modules[name]
+    AnsibleCollectionConfig._collection_finder = None
     _AnsibleCollectionFinder(paths=[COLLECTIONS])._install()
     try:
         yield
     finally:
+        _AnsibleCollectionFinder._remove()
         _put_back(state)
 
 
