@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import ntpath
+import re
+
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.tasksequence.windows.plugins.plugin_utils import _cmdline, _inventory
@@ -36,7 +39,6 @@ class ActionModule(StepAction):
         "disable_wow64_redirection": {"type": "bool", "default": False},
         **RUN_AS_SPEC,
     }
-    MUTUALLY_EXCLUSIVE = [("start_in", "package_id")]
     REQUIRED_TOGETHER = [("run_as_user", "run_as_password")]
     EXPAND = ("command_line", "start_in", "run_as_user")
 
@@ -44,6 +46,12 @@ class ActionModule(StepAction):
         command = args["command_line"].strip()
         if not command:
             raise AnsibleActionFail("command_line: is empty; give the program to run and its arguments.")
+        start_in = args["start_in"]
+        if args["package_id"] and start_in and re.match(r"^([A-Za-z]:|\\\\|\\|/)", start_in):
+            raise AnsibleActionFail(
+                f"start_in: '{start_in}' is a full path; with package_id it is a folder inside the package "
+                "content (ConfigMgr's 'Start in' relative to the package), such as bin\\x64."
+            )
         if len(command) > MAX_COMMAND_LINE:
             raise AnsibleActionFail(
                 f"command_line: has {len(command)} characters; ConfigMgr allows at most {MAX_COMMAND_LINE}. "
@@ -53,7 +61,8 @@ class ActionModule(StepAction):
     def run_step(self, args, env, task_vars):
         chdir = args["start_in"]
         if args["package_id"]:
-            chdir = package_location(task_vars, args["package_id"])
+            folder = package_location(task_vars, args["package_id"])
+            chdir = ntpath.join(folder, chdir) if chdir else folder
         command = args["command_line"].strip()
         program, rest = _cmdline.split_program(command)
         original = program

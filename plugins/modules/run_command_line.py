@@ -35,7 +35,8 @@ options:
     description:
       - Run from this package's content folder on the host, recorded earlier in the
         C(tsenv_packages) fact by M(tasksequence.windows.download_package_content).
-      - Mutually exclusive with O(start_in).
+      - With O(start_in), the working folder is O(start_in) inside the package content (a
+        relative path, as ConfigMgr's C(Start in) is with a package).
     type: str
   disable_wow64_redirection:
     description:

@@ -390,6 +390,9 @@ def host_leaf_value(node: dict, answers: dict, inventory: dict | None):
             if not exists:
                 return False
             data = rows[0].get("value")
+            if isinstance(data, int) and not isinstance(data, bool) and data < 0:
+                # PowerShell reads a DWORD/QWORD as signed; regedit, ConfigMgr and win_reg_stat show it unsigned.
+                data += 2 ** 32 if data >= -(2 ** 31) else 2 ** 64
             data = ",".join(str(d) for d in data) if isinstance(data, list) else str(data)
             return _conditions.compare_text(data, str(v.get("data", "")), op)
         if kind == "software":

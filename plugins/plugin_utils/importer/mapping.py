@@ -500,11 +500,8 @@ class Importer:
         if package:
             options["package_id"] = package
         start_in = s.get("WorkingDirectory") or elem.get("startIn")
-        if start_in and package:
-            s.drop("WorkingDirectory", "a start-in folder inside a package: run_command_line takes package_id or "
-                                       "start_in, not both")
-        elif start_in:
-            options["start_in"] = start_in
+        if start_in:
+            options["start_in"] = start_in   # with a package: a folder inside its content
         if s.flag("DisableWow64Redirection"):
             options["disable_wow64_redirection"] = True
         if s.get("OutputVariableName"):

@@ -55,7 +55,7 @@ CASES = [
     (RCL, {"command_line": "x", "output_variable": "x" * 257}, "output_variable:"),
     (RCL, {"command_line": "x", "run_as_user": "u"}, "run_as_password"),
     (RCL, {"command_line": "x", "run_as_password": "p"}, "run_as_user"),
-    (RCL, {"command_line": "x", "start_in": "C:\\", "package_id": "P01"}, "mutually exclusive: start_in|package_id"),
+    (RCL, {"command_line": "x", "start_in": "C:\\", "package_id": "P01"}, "start_in: 'C:\\' is a full path"),
     (RCL, {"command_line": "x", "bogus": 1}, "bogus"),
     # run_powershell_script
     (RPS, {}, "one of the following is required: script, script_name"),

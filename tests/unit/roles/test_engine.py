@@ -233,3 +233,11 @@ def test_any_version_of_software_is_its_upgrade_code_key():
     key = _engine.leaf_key(leaf)
     assert _engine.host_leaf_value(leaf, {key: {"rows": [{}], "error": None}}, None) is True
     assert _engine.host_leaf_value(leaf, {key: {"rows": [], "error": None}}, None) is False
+
+
+def test_negative_dword_compares_unsigned_as_windows_shows_it():
+    leaf = {"registry": {"key": "HKLM:\\SOFTWARE\\Contoso", "value": "Mask", "operator": "equals",
+                         "data": "4294967295"}}
+    key = _engine.leaf_key(leaf)
+    # Get-ItemProperty gives 0xFFFFFFFF as -1; win_reg_stat and regedit give 4294967295.
+    assert _engine.host_leaf_value(leaf, {key: {"rows": [{"value": -1}], "error": None}}, None) is True

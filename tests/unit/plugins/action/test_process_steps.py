@@ -107,7 +107,7 @@ def test_output_variable_keeps_last_1000_chars(run_step, make_process_host):
     ({"command_line": "x" * 32001}, "command_line:"),
     ({"command_line": "x", "output_variable": "_Bad"}, "output_variable:"),
     ({"command_line": "x", "run_as_user": "u"}, "run_as_password"),
-    ({"command_line": "x", "start_in": "C:\\", "package_id": "P01"}, "mutually exclusive"),
+    ({"command_line": "x", "start_in": "C:\\", "package_id": "P01"}, "start_in: 'C:\\\\' is a full path"),
 ])
 def test_bad_options_fail_before_the_host(run_step, make_process_host, args, needle):
     host = make_process_host()
@@ -127,6 +127,10 @@ def test_package_id_uses_recorded_location(run_step, make_process_host, remote_p
     run_step("run_command_line", {"command_line": "setup.exe", "package_id": "ps100001"},
              task_vars={"tsenv_packages": {"PS100001": r"C:\_SMSTaskSequence\Packages\PS100001"}}, host=host)
     assert remote_params(host)["chdir"] == r"C:\_SMSTaskSequence\Packages\PS100001"
+    host = make_process_host()
+    run_step("run_command_line", {"command_line": "setup.exe", "package_id": "ps100001", "start_in": "bin\\x64"},
+             task_vars={"tsenv_packages": {"PS100001": r"C:\_SMSTaskSequence\Packages\PS100001"}}, host=host)
+    assert remote_params(host)["chdir"] == r"C:\_SMSTaskSequence\Packages\PS100001\bin\x64"
     res = run_step("run_command_line", {"command_line": "setup.exe", "package_id": "PS199999"}, host=make_process_host())
     assert res["failed"] and "package_id: no content location is known" in res["msg"]
 
