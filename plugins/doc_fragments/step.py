@@ -118,3 +118,18 @@ options:
       - Password of O(run_as_user). Never shown in any output.
     type: str
 """
+
+    # The role's engine tasks (sequence_start, sequence_step, sequence_end): not for playbooks.
+    ENGINE = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Used by the role in check mode too; the dry run is the role's own.
+  diff_mode:
+    support: none
+    description: No diff is shown.
+  platform:
+    support: full
+    platforms: windows
+    description: Controller-side engine step for Windows hosts.
+"""

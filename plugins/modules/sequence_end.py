@@ -15,17 +15,8 @@ description:
   - Summarises the run per host and closes its checkpoint, so that the next run starts over.
   - Runs on the controller only.
 options: {}
-attributes:
-  check_mode:
-    support: full
-    description: Used by the role in check mode too; the dry run is the role's own.
-  diff_mode:
-    support: none
-    description: No diff is shown.
-  platform:
-    support: full
-    platforms: windows
-    description: Controller-side engine step for Windows hosts.
+extends_documentation_fragment:
+  - tasksequence.windows.step.engine
 author:
   - Task Sequence for Ansible maintainers (@tasksequence)
 """

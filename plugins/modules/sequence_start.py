@@ -63,17 +63,8 @@ options:
     type: str
     default: never
     choices: [boundaries, every_step, never]
-attributes:
-  check_mode:
-    support: full
-    description: Used by the role in check mode too; the dry run is the role's own.
-  diff_mode:
-    support: none
-    description: No diff is shown.
-  platform:
-    support: full
-    platforms: windows
-    description: Controller-side engine step for Windows hosts.
+extends_documentation_fragment:
+  - tasksequence.windows.step.engine
 seealso:
   - module: tasksequence.windows.sequence_step
 author:
