@@ -32,18 +32,11 @@ class ActionModule(StepAction):
         env = TaskSequenceEnvironment.from_task_vars(task_vars)
         try:
             leaves = _engine.host_leaves(node)
-            cached = task_vars.get(_inventory.FACT)
-            inventory = cached if _inventory.is_current(cached, task_vars) else None
-            queries = _engine.host_queries(leaves, env, inventory)
-            answers = {}
-            if queries:
-                answers = self.run_project_script("host_query", {"Queries": queries}, task_vars,
-                                                  depth=_inventory.QUERY_DEPTH)
-            host = {_engine.leaf_key(leaf): _engine.host_leaf_value(leaf, answers, inventory) for leaf in leaves}
+            host, executions = _engine.ask_host(self, leaves, env, task_vars, task_vars.get(_inventory.FACT))
             trace: list[str] = []
             holds = _engine.evaluate(node, env, host, trace)
         except _engine.EngineError as e:
             raise AnsibleActionFail(_secrets.scrub_text(f"conditions: {e}", env.secrets())) from None
-        result.update(changed=False, holds=holds, host_executions=1 if queries else 0,
+        result.update(changed=False, holds=holds, host_executions=executions,
                       trace=_secrets.scrub(trace, env.secrets()))
         return result

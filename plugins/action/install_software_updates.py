@@ -133,13 +133,7 @@ class ActionModule(StepAction):
 
     def _win_updates(self, module_args: dict, task_vars: dict) -> dict:
         """One round: ansible.windows.win_updates' own action (start, poll, cancel)."""
-        task = self._task.copy()
-        task.args = dict(module_args)
-        task.async_val = 0
-        task.check_mode = self._task.check_mode
-        action = self._shared_loader_obj.action_loader.get(
-            "ansible.windows.win_updates", task=task, connection=self._connection, play_context=self._play_context,
-            loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
+        action = self.upstream_action_plugin("ansible.windows.win_updates", module_args)
         # win_updates turns a lost connection into a failed result; keep the exception, so the
         # frame can tell a host that restarted during the round.
         lost: list[BaseException] = []

@@ -290,12 +290,5 @@ class ActionModule(StepAction):
     def _ask_host(self, leaves: list, env: TaskSequenceEnvironment, task_vars: dict, state: dict, record: dict) -> dict:
         """Every host condition this step (and the groups it enters) needs, from ONE host_query execution."""
         cached = (state.get("facts") or {}).get(_inventory.FACT) or task_vars.get(_inventory.FACT)
-        inventory = cached if _inventory.is_current(cached, task_vars) else None
-        queries = _engine.host_queries(leaves, env, inventory)
-        answers: dict = {}
-        if queries:
-            answers = self.run_project_script("host_query", {"Queries": queries}, task_vars, depth=_inventory.QUERY_DEPTH)
-            if not isinstance(answers, dict):
-                raise _engine.EngineError("the host's answer to the condition queries is not a dictionary")
-        record["host_executions"] = 1 if queries else 0
-        return {_engine.leaf_key(node): _engine.host_leaf_value(node, answers, inventory) for node in leaves}
+        host, record["host_executions"] = _engine.ask_host(self, leaves, env, task_vars, cached)
+        return host

@@ -87,15 +87,6 @@ class ContentStep(StepAction):
         finally:
             self._task.check_mode = saved
 
-    def upstream_action(self, name: str, action_args: dict, task_vars: dict) -> dict:
-        """Run an ansible.windows action plugin (win_copy) as a task of its own would run it."""
-        task = self._task.copy()
-        task.args = action_args
-        action = self._shared_loader_obj.action_loader.get(
-            name, task=task, connection=self._connection, play_context=self._play_context, loader=self._loader,
-            templar=self._templar, shared_loader_obj=self._shared_loader_obj)
-        return action.run(task_vars=task_vars)
-
 
 # where content goes ------------------------------------------------------------------------------
 

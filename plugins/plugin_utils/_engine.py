@@ -38,7 +38,7 @@ import typing as t
 
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.tasksequence.windows.plugins.plugin_utils import _conditions, _secrets
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _conditions, _inventory, _secrets
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._conditions import like
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._inventory import _product_type, language_name
 from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import TaskSequenceEnvironment
@@ -344,6 +344,21 @@ def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: di
             queries[key] = {"name": key, "kind": "cim", "namespace": v.get("namespace") or "root\\cimv2",
                             "class": m.group("cls"), "properties": props}
     return list(queries.values())
+
+
+def ask_host(action, leaves: list[dict], env: TaskSequenceEnvironment, task_vars: dict,
+             cached_inventory: dict | None) -> tuple[dict[str, t.Any], int]:
+    """What the host says about each leaf (``leaf_key`` -> value, for ``evaluate``), and the remote
+    executions it took: all of them answered by ONE host_query.ps1 run (none when the inventory of
+    this boot or no leaf needs the host). ``action`` is a StepAction (its ``run_project_script``)."""
+    inventory = cached_inventory if _inventory.is_current(cached_inventory, task_vars) else None
+    queries = host_queries(leaves, env, inventory)
+    answers: dict = {}
+    if queries:
+        answers = action.run_project_script("host_query", {"Queries": queries}, task_vars, depth=_inventory.QUERY_DEPTH)
+        if not isinstance(answers, dict):
+            raise EngineError("the host's answer to the condition queries is not a dictionary")
+    return {leaf_key(node): host_leaf_value(node, answers, inventory) for node in leaves}, 1 if queries else 0
 
 
 def host_leaf_value(node: dict, answers: dict, inventory: dict | None):
@@ -739,13 +754,8 @@ def write_host_checkpoint(action, state: dict, task_vars: dict) -> str:
         if res.get("failed"):
             raise AnsibleActionFail(f"making the checkpoint folder failed on the host: {res.get('msg')}")
         state["host_folder_made"] = True
-    task = action._task.copy()
-    task.args = {"content": seal_state(state), "dest": path}
-    task.no_log = True
-    copy = action._shared_loader_obj.action_loader.get(
-        "ansible.windows.win_copy", task=task, connection=action._connection, play_context=action._play_context,
-        loader=action._loader, templar=action._templar, shared_loader_obj=action._shared_loader_obj)
-    res = copy.run(task_vars=task_vars)
+    res = action.upstream_action("ansible.windows.win_copy", {"content": seal_state(state), "dest": path}, task_vars,
+                                 no_log=True)
     if res.get("failed"):
         raise AnsibleActionFail(f"writing the task sequence checkpoint failed on the host: {res.get('msg')}")
     return path

@@ -343,6 +343,21 @@ class StepAction(ActionBase):
         finally:
             self._task.no_log, self._task.environment = no_log, environments
 
+    def upstream_action_plugin(self, name: str, action_args: dict, *, no_log: bool = False):
+        """An ansible.windows action plugin (win_copy, win_updates) set up as a task of its own would be:
+        this task's connection and check mode, its own arguments, no async."""
+        task = self._task.copy()
+        task.args = dict(action_args)
+        task.async_val = 0
+        task.no_log = no_log or self._task.no_log
+        return self._shared_loader_obj.action_loader.get(
+            name, task=task, connection=self._connection, play_context=self._play_context, loader=self._loader,
+            templar=self._templar, shared_loader_obj=self._shared_loader_obj)
+
+    def upstream_action(self, name: str, action_args: dict, task_vars: dict, *, no_log: bool = False) -> dict:
+        """Run an ansible.windows action plugin and return its result."""
+        return self.upstream_action_plugin(name, action_args, no_log=no_log).run(task_vars=task_vars)
+
     def run_command(self, args: dict, env: TaskSequenceEnvironment, task_vars: dict, *, display_cmd: str,
                     cmd: str | None = None, argv: list[str] | None = None, chdir: str | None = None,
                     stdin: str | None = None, output_encoding: str | None = None,
