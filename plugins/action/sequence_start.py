@@ -91,7 +91,7 @@ class ActionModule(ActionBase):
         if checkpoint and not resumable and checkpoint.get("status") == "running":
             warnings.append(f"the checkpoint of an unfinished run of another version of the sequence "
                             f"({checkpoint.get('name')}) is set aside: this run starts over")
-        plan_path = _engine.save_plan(state_dir, the_plan)
+        plan_path, tasks_file = _engine.save_plan(state_dir, the_plan)
         if resumable:
             state = dict(checkpoint)
             run = _engine.Run(state["run"])
@@ -121,7 +121,7 @@ class ActionModule(ActionBase):
                      host_checkpoint="never" if check else args["host_checkpoint"])
         journal.save(state)
 
-        steps = [{"index": s["index"], "title": _engine.title(s)} for s in the_plan["steps"]]
+        steps = the_plan["steps"]
         result.update(
             changed=False,
             sequence={"name": the_plan["name"], "id": the_plan["id"], "run_id": run.run_id, "steps": len(steps),
@@ -129,7 +129,7 @@ class ActionModule(ActionBase):
                       "check_mode": check, "journal": journal.path,
                       "resumed_from": source if resumable else None},
             ansible_facts={"__task_sequence_run": {"journal": journal.path, "run_id": run.run_id,
-                                                   "steps": steps, "first_step": first},
+                                                   "tasks_file": tasks_file, "first_step": first},
                            **env.facts()},
         )
         if resumable:

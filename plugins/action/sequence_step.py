@@ -209,8 +209,8 @@ class ActionModule(StepAction):
     def _run_step(self, step: dict, env: TaskSequenceEnvironment, task_vars: dict, state: dict, record: dict):
         module = step["module"]
         fqcn = f"{COLLECTION}.{module}"
-        loader = self._shared_loader_obj.action_loader
-        if not loader.has_plugin(fqcn):
+        plugin_class = self._shared_loader_obj.action_loader.get(fqcn, class_only=True)
+        if plugin_class is None:
             env.begin_step(step["name"])
             env.end_step(step["name"], False, 1)
             return {"failed": True, "rc": 1, "msg": f"{fqcn} is not available in this version of the collection; "
@@ -226,7 +226,7 @@ class ActionModule(StepAction):
         attempt = 0
         while True:
             attempt += 1
-            outcome, env = self._call_step(fqcn, step, env, task_vars, state)
+            outcome, env = self._call_step(fqcn, plugin_class, step, env, task_vars, state)
             # Restarts (3010, SMSTSRebootRequested, SMSTSRetryRequested) are the step frame's
             # (the shared restart helper); the pending one travels in the run's facts.
             for restart in outcome.get("restarts") or []:
@@ -242,8 +242,8 @@ class ActionModule(StepAction):
                 env.delete(name)
         return outcome, env
 
-    def _call_step(self, fqcn: str, step: dict, env: TaskSequenceEnvironment, task_vars: dict, state: dict):
-        plugin_class = self._shared_loader_obj.action_loader.get(fqcn, class_only=True)
+    def _call_step(self, fqcn: str, plugin_class: type, step: dict, env: TaskSequenceEnvironment, task_vars: dict,
+                   state: dict):
         spec = getattr(plugin_class, "ARGUMENT_SPEC", {})
         step_args = {}
         for key, value in step["options"].items():
@@ -261,9 +261,8 @@ class ActionModule(StepAction):
         task.name = step["name"]
         # The step's own name (ConfigMgr's _SMSTSCurrentActionName), without the role's prefix.
         task.get_name = lambda include_role_fqcn=True, _name=step["name"]: _name
-        plugin = self._shared_loader_obj.action_loader.get(
-            fqcn, task=task, connection=self._connection, play_context=self._play_context, loader=self._loader,
-            templar=self._templar, shared_loader_obj=self._shared_loader_obj)
+        plugin = plugin_class(task=task, connection=self._connection, play_context=self._play_context,
+                              loader=self._loader, templar=self._templar, shared_loader_obj=self._shared_loader_obj)
         step_vars = dict(task_vars)
         step_vars.update(state.get("facts") or {})
         step_vars.update(env.facts())

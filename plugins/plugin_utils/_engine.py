@@ -340,7 +340,9 @@ def host_queries(leaves: list[dict], env: TaskSequenceEnvironment, inventory: di
             m = _WQL.match(v.get("query") or "")
             if not m:
                 continue   # reported by host_leaf_value
-            props = sorted(set(_wql_properties(m.group("where") or ""))) or ["__PATH"]
+            # Without WHERE, only the count matters: no property is named (a system property such
+            # as __PATH in -Property is not something to rely on).
+            props = sorted(set(_wql_properties(m.group("where") or "")))
             queries[key] = {"name": key, "kind": "cim", "namespace": v.get("namespace") or "root\\cimv2",
                             "class": m.group("cls"), "properties": props}
     return list(queries.values())
@@ -786,17 +788,33 @@ def journal(state_dir: str, host: str, check_mode: bool) -> StateFile:
     return StateFile(os.path.join(state_dir, "check_mode") if check_mode else state_dir, host)
 
 
-def save_plan(state_dir: str, the_plan: dict) -> str:
-    """The plan, on the controller, by its id: hosts running the same definition share one file."""
+def save_plan(state_dir: str, the_plan: dict) -> tuple[str, str]:
+    """The plan, on the controller, by its id, and the role's tasks for it: one
+    ``sequence_step`` task per step, named after the step (each step its own task event). Hosts
+    running the same definition share both files, so they include the same tasks and go through
+    them together. The names are the definition's text: written inert (``!unsafe`` where Jinja
+    could read them), never templated. One static file instead of a templated include per step:
+    the per-step templating and include processing cost more than the step's own engine work."""
+    # Here only: the importer's package is not worth loading in every step's worker.
+    from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer import inert
+
     directory = os.path.join(os.path.expanduser(state_dir), "plans")
     os.makedirs(directory, mode=0o700, exist_ok=True)
-    path = os.path.join(directory, f"{the_plan['id']}.json")
-    if not os.path.exists(path):
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".plan-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(the_plan, f)
-        os.replace(tmp, path)
-    return path
+    tasks = [{"name": inert.unsafe(title(s)), "tasksequence.windows.sequence_step": {"index": s["index"]}}
+             for s in the_plan["steps"]]
+    paths = []
+    for suffix, text in ((".json", lambda: json.dumps(the_plan)),
+                         (".tasks.yml", lambda: f"---\n# tasksequence.windows: the steps of plan {the_plan['id']}\n"
+                                                + inert.dump(tasks))):
+        path = os.path.join(directory, f"{the_plan['id']}{suffix}")
+        if not os.path.exists(path):
+            # Written whole, then renamed: hosts starting together may write the same file at once.
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".plan-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text())
+            os.replace(tmp, path)
+        paths.append(path)
+    return paths[0], paths[1]
 
 
 def load_plan(path: str) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import typing as t
 
 from ansible.errors import AnsibleActionFail
@@ -61,16 +62,35 @@ def _fernet():
         return _load(path)
     except FileNotFoundError:
         pass
-    os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
     key = Fernet.generate_key()
-    try:
-        # O_EXCL: two forks racing to create the key must end up with the same one.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _load(path)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
+    if not _publish_key(path, key):
+        return _load(path)   # another fork made it first: every fork uses the same key
     return Fernet(key)
+
+
+def _publish_key(path: str, key: bytes) -> bool:
+    """Puts a new key at ``path`` whole or not at all; False when a key is already there. Forks
+    starting together race to make the key: one written in place could be read empty by another
+    ("not a valid key"), or left empty by a kill, so it is written aside (0600) and hard-linked
+    in, which fails when the name exists."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tsk-")   # mode 0600
+    try:
+        written = 0
+        while written < len(key):
+            written += os.write(fd, key[written:])
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        os.unlink(tmp)
 
 
 def seal(value: str) -> str:

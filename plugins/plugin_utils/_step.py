@@ -34,6 +34,7 @@ from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import
     TaskSequenceEnvironment,
     TaskSequenceVariableError,
     check_name,
+    kind_of,
 )
 
 COMMON_SPEC: dict[str, dict] = {
@@ -584,14 +585,6 @@ def check_exit_codes(codes: t.Any, field: str) -> list[int]:
 # Ansible's own conversions would turn a list or a number into text: refuse them instead.
 _RAW_TYPES: dict[str, tuple] = {"str": (str,), "int": (int, str), "bool": (bool, str), "list": (list,),
                                 "dict": (dict,)}
-
-
-def kind_of(value: t.Any) -> str:
-    """The YAML kind of a value, as a user wrote it (Ansible tags its own subclasses)."""
-    for kind, cls in (("bool", bool), ("int", int), ("float", float), ("str", str), ("list", list), ("dict", dict)):
-        if isinstance(value, cls):
-            return kind
-    return type(value).__name__
 
 
 def _without_accept(spec: dict) -> dict:

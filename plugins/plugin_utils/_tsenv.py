@@ -56,6 +56,14 @@ def check_name(name: t.Any, field: str = "name", *, engine: bool = False) -> str
     return name
 
 
+def kind_of(value: t.Any) -> str:
+    """The YAML kind of a value, as a user wrote it (Ansible tags its own subclasses)."""
+    for kind, cls in (("bool", bool), ("int", int), ("float", float), ("str", str), ("list", list), ("dict", dict)):
+        if isinstance(value, cls):
+            return kind
+    return type(value).__name__
+
+
 def check_value(name: str, value: t.Any, field: str = "value") -> str:
     if value is None:
         return ""
@@ -63,7 +71,7 @@ def check_value(name: str, value: t.Any, field: str = "value") -> str:
         value = "true" if value else "false"
     if not isinstance(value, (str, int, float)):
         raise TaskSequenceVariableError(
-            f"{field}: the value of '{name}' must be a string (got {type(value).__name__}); "
+            f"{field}: the value of '{name}' must be a string (got a {kind_of(value)}); "
             "task sequence variables hold text."
         )
     value = str(value)
@@ -133,7 +141,8 @@ class TaskSequenceEnvironment:
             field: str = "name") -> str | None:
         """Set (or, with an empty value, delete) a variable; returns the stored name."""
         check_name(name, field, engine=engine)
-        value = check_value(name, value)
+        # A field named by the caller (task_sequence_device_variables, ...) holds the value too.
+        value = check_value(name, value, "value" if field == "name" else field)
         if value == "":
             self.delete(name)
             return None

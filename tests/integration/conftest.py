@@ -53,8 +53,10 @@ class Runner:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False,
                               env=ansible_env(self.tmp_path, **(env or {})))
         if check and proc.returncode != 0:
-            raise AssertionError(f"ansible-playbook {name} failed ({proc.returncode}):\n"
-                                 f"{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")
+            # Every error line first: the tail alone can miss a host that failed early.
+            errors = [line for line in proc.stdout.splitlines() if line.startswith(("fatal:", "[ERROR]"))]
+            raise AssertionError(f"ansible-playbook {name} failed ({proc.returncode}):\n" + "\n".join(errors)[:4000]
+                                 + f"\n...\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}")
         return proc
 
 

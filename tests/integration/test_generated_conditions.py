@@ -40,6 +40,8 @@ CASES = {
                            "query": "SELECT * FROM Win32_OperatingSystem WHERE ProductType = 1"}}, True),
     "WmiServer": ({"wmi": {"namespace": "root\\cimv2",
                            "query": "SELECT * FROM Win32_OperatingSystem WHERE ProductType = 3"}}, False),
+    # No WHERE: any instance makes it hold (whole instances asked for, no property named).
+    "WmiAnyBios": ({"wmi": {"namespace": "root\\cimv2", "query": "SELECT * FROM Win32_BIOS"}}, True),
     "WmiBadIgnored": ({"wmi": {"namespace": "root\\nosuch", "query": "SELECT * FROM X",
                                "ignore_query_failure": True}}, False),
     "English": ({"os_language": {"language": "en-US"}}, True),

@@ -135,6 +135,25 @@ def test_disabled_and_skipped_keep_last_action(ansible, tmp_path):
         "Disabled": SK, "InOff": SK, "CondFalse": SK, "Placeholder": SK, "Check": OK}
 
 
+def test_step_and_group_names_stay_text(ansible, tmp_path):
+    """The role's step tasks are written from the definition's names (sequence_start, beside the
+    plan): whatever a name holds, it is shown as it is and never templated, and YAML's own
+    characters do not change what the task is."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    payload = "{{ lookup('pipe', 'touch " + str(marks) + "/PWNED') }}"
+    names = [payload, "{% if true %}block{% endif %}", "5", "*", "- not a list", "a: b # c", "'quoted'", "x\ny"]
+    definition = {"format_version": 1, "name": "names", "steps": [
+        {"group": payload, "steps": [{**mark(f"Step{i}"), "name": n} for i, n in enumerate(names)]}]}
+    proc, out = run_cases(ansible, tmp_path, {"n": definition})
+    assert list(marks.iterdir()) == []
+    _state, tsenv = out["n"]
+    assert all(tsenv.get(f"RanStep{i}") == "yes" for i in range(len(names)))
+    assert f"TASK [tasksequence.windows.task_sequence : {payload} / {payload[:1].upper()}{payload[1:]}]" in proc.stdout
+    for n in names[1:-1]:
+        assert f" / {n[:1].upper()}{n[1:]}]" in proc.stdout, n
+
+
 def test_group_condition_once_action_variables_precedence_child(ansible, tmp_path):
     child = {"format_version": 1, "name": "Child", "variables": [{"name": "FromChild", "value": "from-child"}],
              "steps": [{"name": "In child", "module": "set_task_sequence_variable",

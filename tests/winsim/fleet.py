@@ -25,7 +25,7 @@ TRANSPORTS = ("ntlm", "https", "both")
 class Fleet:
     def __init__(self, n: int = 1, state_dir=".winsim", *, transport: str = "ntlm", base_port: int = 0,
                  reboot_seconds: float = 3.0, allow_unencrypted: bool = False, seed: dict | None = None,
-                 seeds: dict[str, dict] | None = None, operation_timeout: int = 20):
+                 seeds: dict[str, dict] | None = None, operation_timeout: int = 20, latency: float = 0.0):
         if transport not in TRANSPORTS:
             raise ValueError(f"transport must be one of {TRANSPORTS}")
         self.state_dir = os.path.abspath(str(state_dir))
@@ -47,7 +47,7 @@ class Fleet:
             use_tls = transport == "https" or (transport == "both" and i % 2 == 1)
             port = base_port + i if base_port else 0
             self.servers[m.name] = HostServer(m, ("127.0.0.1", port), ssl_context=ssl_ctx if use_tls else None,
-                                              allow_unencrypted=allow_unencrypted)
+                                              allow_unencrypted=allow_unencrypted, latency=latency)
         self.inventory_path = os.path.join(self.state_dir, "inventory.yml")
         self._threads: list[threading.Thread] = []
 

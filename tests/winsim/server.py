@@ -121,9 +121,12 @@ class HostServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, machine, address=("127.0.0.1", 0), *, ssl_context: ssl.SSLContext | None = None,
-                 allow_unencrypted: bool = False):
+                 allow_unencrypted: bool = False, latency: float = 0.0):
         super().__init__(address, Handler)
         self.machine = machine
+        # Seconds added to every WS-Man request (a host's network and service time): loopback has
+        # none, so benchmarks that compare ways of calling a host set one (tests/bench/run_bench.py).
+        self.latency = latency
         self.ssl_context = ssl_context
         self.allow_unencrypted = allow_unencrypted
         self.shells: dict[str, Shell] = {}
@@ -268,6 +271,9 @@ class HostServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: HostServer
+    # A response goes out as two writes (headers, then body): with Nagle's algorithm on, the body
+    # waits for the client's delayed ACK of the headers, ~40 ms on every request.
+    disable_nagle_algorithm = True
 
     def setup(self):
         super().setup()
@@ -333,7 +339,7 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         with srv.lock:
             srv.http["requests"] += 1
-        delay = srv.faults.delay_seconds
+        delay = srv.latency + srv.faults.delay_seconds
         if delay:
             time.sleep(delay)
         try:

@@ -162,3 +162,24 @@ def test_connections_refused_while_restarting(tmp_path):
         assert f.counters("win01")["http"]["refused_while_down"] >= 1
         time.sleep(1.6)
         assert session(f, "win01").run_cmd("hostname").status_code == 0
+
+
+def _run_cmd_seconds(fleet, name: str) -> float:
+    s = session(fleet, name)
+    s.run_cmd("hostname")   # the connection and NTLM set up, out of the measure
+    start = time.perf_counter()
+    for _run in range(5):
+        s.run_cmd("hostname")
+    return (time.perf_counter() - start) / 5
+
+
+def test_requests_are_not_held_by_nagle(plain_fleet):
+    # run_cmd is 5 requests (shell, command, output, signal, delete). A response written as headers
+    # then body, with Nagle's algorithm on, waits ~40 ms for the client's delayed ACK each time:
+    # 0.2 s a run_cmd. Without it, the simulator's own work only.
+    assert _run_cmd_seconds(plain_fleet, "win01") < 0.15
+
+
+def test_latency_is_added_to_every_request(tmp_path):
+    with Fleet(1, tmp_path, transport="ntlm", latency=0.05) as slow:
+        assert _run_cmd_seconds(slow, "win01") >= 5 * 0.05

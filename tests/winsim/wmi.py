@@ -75,6 +75,8 @@ def query(machine, namespace: str, class_name: str, properties: list[str] | None
         name, rows, schema = builder(machine, user)
     names = {p.lower(): p for p in schema}
     if properties is not None:
+        # guess: a system property (__PATH, __CLASS) named in -Property is refused like any unknown
+        # one; whether Windows' CIM cmdlets accept it there is not known here (the engine never sends one).
         unknown = [p for p in properties if p.lower() not in names]
         if unknown:
             raise WmiError(*INVALID_QUERY)

@@ -19,9 +19,11 @@ foreach ($query in $Queries) {
     $failure = $null
     try {
         if ($query.kind -eq 'cim') {
-            $filter = @{}
-            if ($query.filter) { $filter.Filter = $query.filter }
-            $found = Get-CimInstance -Namespace $query.namespace -ClassName $query.class -Property $query.properties @filter -ErrorAction Stop
+            $optional = @{}
+            if ($query.filter) { $optional.Filter = $query.filter }
+            # No properties named (a WMI condition without WHERE): whole instances, only counted.
+            if ($query.properties) { $optional.Property = $query.properties }
+            $found = Get-CimInstance -Namespace $query.namespace -ClassName $query.class @optional -ErrorAction Stop
             foreach ($instance in $found) {
                 $row = [ordered]@{}
                 foreach ($property in $query.properties) {

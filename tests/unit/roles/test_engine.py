@@ -241,3 +241,23 @@ def test_negative_dword_compares_unsigned_as_windows_shows_it():
     key = _engine.leaf_key(leaf)
     # Get-ItemProperty gives 0xFFFFFFFF as -1; win_reg_stat and regedit give 4294967295.
     assert _engine.host_leaf_value(leaf, {key: {"rows": [{"value": -1}], "error": None}}, None) is True
+
+
+@pytest.mark.parametrize("value, kind", [(["a"], "list"), ({"a": 1}, "dict")])
+def test_a_variable_value_that_is_not_text_is_named_by_its_yaml_kind(value, kind):
+    from ansible_collections.tasksequence.windows.plugins.plugin_utils._tsenv import TaskSequenceVariableError
+
+    with pytest.raises(TaskSequenceVariableError) as err:
+        TaskSequenceEnvironment().set("OSDTimeZone", value, field="task_sequence_device_variables")
+    assert str(err.value).startswith("task_sequence_device_variables: the value of 'OSDTimeZone' must be a string "
+                                     f"(got a {kind});")
+
+
+def test_a_wmi_condition_without_where_names_no_property():
+    # Only whether instances exist matters; a system property such as __PATH is not asked for.
+    leaf = {"wmi": {"namespace": "root\\cimv2", "query": "SELECT * FROM Win32_BIOS"}}
+    (query,) = _engine.host_queries([leaf], TaskSequenceEnvironment(), None)
+    assert (query["class"], query["properties"]) == ("Win32_BIOS", [])
+    answers = {query["name"]: {"rows": [{}], "error": None}}
+    assert _engine.host_leaf_value(leaf, answers, None) is True
+    assert _engine.host_leaf_value(leaf, {query["name"]: {"rows": [], "error": None}}, None) is False
