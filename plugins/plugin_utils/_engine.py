@@ -789,7 +789,7 @@ def journal(state_dir: str, host: str, check_mode: bool) -> StateFile:
 
 
 def save_plan(state_dir: str, the_plan: dict) -> tuple[str, str]:
-    """The plan, on the controller, by its id, and the role's tasks for it: one
+    """The plan, on the controller, and the role's tasks for it: one
     ``sequence_step`` task per step, named after the step (each step its own task event). Hosts
     running the same definition share both files, so they include the same tasks and go through
     them together. The names are the definition's text: written inert (``!unsafe`` where Jinja
@@ -803,15 +803,18 @@ def save_plan(state_dir: str, the_plan: dict) -> tuple[str, str]:
     tasks = [{"name": inert.unsafe(title(s)), "tasksequence.windows.sequence_step": {"index": s["index"]}}
              for s in the_plan["steps"]]
     paths = []
-    for suffix, text in ((".json", lambda: json.dumps(the_plan)),
-                         (".tasks.yml", lambda: f"---\n# tasksequence.windows: the steps of plan {the_plan['id']}\n"
-                                                + inert.dump(tasks))):
-        path = os.path.join(directory, f"{the_plan['id']}{suffix}")
+    for suffix, text in ((".json", json.dumps(the_plan, sort_keys=True)),
+                         (".tasks.yml", f"---\n# tasksequence.windows: the steps of plan {the_plan['id']}\n"
+                                        + inert.dump(tasks))):
+        # Named by what they hold, not only by the definition's id: the same definition with other
+        # child sequences, or planned by another version of the collection, is another plan.
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+        path = os.path.join(directory, f"{the_plan['id']}-{digest}{suffix}")
         if not os.path.exists(path):
             # Written whole, then renamed: hosts starting together may write the same file at once.
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".plan-")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text())
+                f.write(text)
             os.replace(tmp, path)
         paths.append(path)
     return paths[0], paths[1]

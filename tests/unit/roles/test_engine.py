@@ -261,3 +261,19 @@ def test_a_wmi_condition_without_where_names_no_property():
     answers = {query["name"]: {"rows": [{}], "error": None}}
     assert _engine.host_leaf_value(leaf, answers, None) is True
     assert _engine.host_leaf_value(leaf, {query["name"]: {"rows": [], "error": None}}, None) is False
+
+
+def test_a_plan_is_stored_by_what_it_holds(tmp_path):
+    # One definition with two different child sequences: two plans, each with its own step tasks
+    # (a plan stored by the definition's id alone would be reused for the other children).
+    parent = {"format_version": 1, "name": "P", "steps": [
+        {"name": "Run C", "module": None, "options": {}, "disabled": True, "placeholder": {"reason": "child"},
+         "source": {"type": "SMS_TaskSequence_SubTasksequence"}}]}
+    one = _engine.plan(parent, {"Run C": {"format_version": 1, "name": "C", "steps": [step("c1")]}})
+    two = _engine.plan(parent, {"Run C": {"format_version": 1, "name": "C", "steps": [step("c1"), step("c2")]}})
+    assert one["id"] == two["id"]
+    first, second = _engine.save_plan(str(tmp_path), one), _engine.save_plan(str(tmp_path), two)
+    assert first != second and _engine.save_plan(str(tmp_path), one) == first
+    assert [s["name"] for s in _engine.load_plan(second[0])["steps"]] == ["c1", "c2"]
+    with open(second[1], encoding="utf-8") as f:
+        assert f.read().count("tasksequence.windows.sequence_step:") == 2
