@@ -61,6 +61,6 @@ stage "ansible-test sanity" ./scripts/sanity.sh
 stage "molecule (default + task_sequence, simulated hosts)" bash -c 'cd extensions && molecule test -s default && molecule test -s task_sequence'
 stage "pytest: unit, simulated host, integration, ecosystem" pytest_all
 # Alone, after the rest: timing ratios measured while other tests load the 2 cores are noise.
-stage "benchmark gate (issue 12 goals, alone)" python -m pytest -p no:randomly -m bench tests/bench
+stage "benchmark gate (issue 12 goals, alone)" python -m pytest -p no:randomly -rA -m bench tests/bench
 table
 tail -n 1 build/pytest.log
