@@ -87,6 +87,11 @@ def _publish_key(path: str, key: bytes) -> bool:
         return True
     except FileExistsError:
         return False
+    except OSError as e:   # a full disk, a file system without hard links
+        raise KeyFileError(
+            f"the key file {path} for hidden task sequence values cannot be made ({e.strerror}); point "
+            f"{KEY_FILE_ENV} at a file on a local disk, or make the key yourself there (one Fernet key, mode 600)"
+        ) from None
     finally:
         if fd >= 0:
             os.close(fd)

@@ -48,7 +48,8 @@ def test_a_key_cut_short_while_written_is_never_published(tmp_path, monkeypatch)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "write", half_then_fail)
-    with pytest.raises(OSError):
+    with pytest.raises(_secrets.KeyFileError, match=r"cannot be made \(No space left on device\); point "
+                                                    "TASKSEQUENCE_WINDOWS_KEY_FILE at a file on a local disk"):
         _secrets._publish_key(path, b"k" * 44)
     assert os.listdir(tmp_path) == []
     monkeypatch.setattr(os, "write", real_write)
