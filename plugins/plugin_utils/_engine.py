@@ -615,6 +615,22 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:120] or "_"
 
 
+def replace_whole(path: str, text: str) -> None:
+    """Writes ``text`` to ``path`` (mode 0600) through a file beside it renamed over it: a kill
+    mid-write leaves the previous file whole, and a reader never sees half of one."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
 class StateFile:
     """One host's checkpoint on the controller: ``<dir>/<host>.json``, mode 0600, replaced atomically."""
 
@@ -638,17 +654,7 @@ class StateFile:
         """Writes ``data`` and counts the write in it (``seq``: which of two copies of one run is newer)."""
         data["seq"] = int(data.get("seq") or 0) + 1
         os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".ckpt-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"format": STATE_FORMAT, **data}, f, sort_keys=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)   # a kill mid-write leaves the previous checkpoint whole
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        replace_whole(self.path, json.dumps({"format": STATE_FORMAT, **data}, sort_keys=True))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -811,11 +817,7 @@ def save_plan(state_dir: str, the_plan: dict) -> tuple[str, str]:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
         path = os.path.join(directory, f"{the_plan['id']}-{digest}{suffix}")
         if not os.path.exists(path):
-            # Written whole, then renamed: hosts starting together may write the same file at once.
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".plan-")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
+            replace_whole(path, text)   # hosts starting together may write the same file at once
         paths.append(path)
     return paths[0], paths[1]
 

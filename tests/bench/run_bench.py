@@ -43,6 +43,7 @@ for _p in (COLLECTIONS, ROOT):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+from ansible_collections.tasksequence.windows.plugins.plugin_utils import _engine  # noqa: E402
 from ansible_collections.tasksequence.windows.plugins.plugin_utils.importer.playbook import (  # noqa: E402
     playbook_text,
 )
@@ -84,7 +85,6 @@ HOST_LEAVES = (
     {"file": {"path": "C:\\Windows\\System32\\drivers\\etc\\hosts"}},
 )
 VARIABLE_CONDITION = {"variable": {"name": "BenchVar0", "operator": "exists"}}
-HOST_KINDS = ("os_version", "os_language", "file", "folder", "registry", "wmi", "software")
 
 
 class _Conditions:
@@ -191,7 +191,7 @@ def sequence_profile(definitions: list[dict]) -> dict:
     def walk(items: list[dict], pending: bool) -> bool:
         for it in items:
             kinds = _leaves(it.get("conditions"))
-            host = [k for k in kinds if k in HOST_KINDS]
+            host = [k for k in kinds if k in _engine.HOST_KINDS]   # the engine's own: what needs the host
             what = "groups" if "group" in it else "steps"
             c[what] += 1
             c[f"{what}_with_condition"] += bool(kinds)
@@ -408,7 +408,6 @@ def compare_ways(fleet: Fleet, n_steps: int, workdir: str, repeats: int = 1, wit
         best[w]["walls"] = [r["wall"] for r in runs[w]]
         best[w]["per_step"] = max(0.0, best[w]["wall"] - baseline["wall"]) / n_steps
         best[w]["requests_per_step"] = best[w]["requests"] / n_steps
-        best[w]["executions_per_step"] = best[w]["executions"] / n_steps
     return {"steps": n_steps, "process_steps": process_steps(definition), "repeats": repeats,
             "with_conditions": with_conditions, "profile": sequence_profile([definition]),
             "ways": best, "baseline": baseline,
